@@ -1,0 +1,66 @@
+"""The TikTok Shop Open API client (plain Python + requests; nothing from Dagster).
+
+>>> from tiktok_pipeline.client import TikTokShopClient
+>>> client = TikTokShopClient.from_env()
+>>> api = client.shop("7010123456")
+>>> api.order.list(query={"page_size": 50}, body={"update_time_ge": 1700000000})
+"""
+
+from tiktok_pipeline.client.client import TikTokShopClient
+from tiktok_pipeline.client.endpoints import ENDPOINTS, Endpoint
+from tiktok_pipeline.client.errors import (
+    AccessTokenExpired,
+    AccessTokenInvalid,
+    AuthorizationCodeInvalid,
+    ConnectionFailed,
+    InvalidResponse,
+    MissingScope,
+    RateLimited,
+    ReauthorizationRequired,
+    RefreshTokenInvalid,
+    ServerError,
+    SignatureError,
+    TikTokAPIError,
+    TikTokConfigurationError,
+    TikTokTimeout,
+    TokenError,
+    TransportError,
+    UnknownShopError,
+)
+from tiktok_pipeline.client.pagination import Page, PageIterator
+from tiktok_pipeline.client.retry import RetryPolicy
+from tiktok_pipeline.client.shop import ShopAPI
+from tiktok_pipeline.client.signing import sign_request, verify_webhook, webhook_signature
+from tiktok_pipeline.client.transport import RequestFailed, RequestRecord
+
+__all__ = [
+    "ENDPOINTS",
+    "AccessTokenExpired",
+    "AccessTokenInvalid",
+    "AuthorizationCodeInvalid",
+    "ConnectionFailed",
+    "Endpoint",
+    "InvalidResponse",
+    "MissingScope",
+    "Page",
+    "PageIterator",
+    "RateLimited",
+    "ReauthorizationRequired",
+    "RefreshTokenInvalid",
+    "RequestFailed",
+    "RequestRecord",
+    "RetryPolicy",
+    "ServerError",
+    "ShopAPI",
+    "SignatureError",
+    "TikTokAPIError",
+    "TikTokConfigurationError",
+    "TikTokShopClient",
+    "TikTokTimeout",
+    "TokenError",
+    "TransportError",
+    "UnknownShopError",
+    "sign_request",
+    "verify_webhook",
+    "webhook_signature",
+]

@@ -1,0 +1,104 @@
+"""Database engines shared by the operational store and the warehouse.
+
+SQLite (the embedded default) gets WAL mode and a busy timeout so that the web service and
+Dagster runs can write at the same time; Postgres gets a pre-ping pool that survives restarts.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_engines: dict[str, sa.Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> sa.Engine:
+    """An engine for ``url``; for SQLite, creates the folder and sets WAL + a busy timeout."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            parsed,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        )
+        sa.event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    return sa.create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def shared_engine(url: str) -> sa.Engine:
+    """One engine per URL per process, so that connection pools are shared."""
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _engines[url] = make_engine(url)
+        return engine
+
+
+def is_sqlite(engine: sa.Engine | sa.Connection) -> bool:
+    """True when ``engine`` talks to SQLite."""
+    return engine.dialect.name == "sqlite"
+
+
+def upgrade_schema(engine: sa.Engine, script_location: Path, version_table: str) -> None:
+    """Run the Alembic migrations in ``script_location`` up to head on ``engine``.
+
+    Each schema (operational store, warehouse) keeps its own version table so that both can
+    live in one database or in two.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.attributes["version_table"] = version_table
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """An aware UTC datetime on every backend (SQLite returns naive values without this)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def from_epoch(seconds: int | float | str | None) -> datetime | None:
+    """An aware UTC datetime from Unix seconds (TikTok's timestamps); None stays None."""
+    if seconds is None or seconds == "":
+        return None
+    return datetime.fromtimestamp(int(seconds), UTC)

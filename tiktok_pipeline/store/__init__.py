@@ -1,0 +1,38 @@
+"""The operational store: shops, authorizations (tokens), request log, webhook inbox.
+
+``Store.from_url()`` is the entry point; the client, the web service, the Dagster code and
+the CLI all go through it.
+"""
+
+from tiktok_pipeline.store.event_webhooks import EventWebhookRegistry
+from tiktok_pipeline.store.models import (
+    Authorization,
+    EventWebhook,
+    InboxRow,
+    InboxStatus,
+    Shop,
+    ShopCredentials,
+    ShopStatus,
+)
+from tiktok_pipeline.store.request_log import RequestLogEntry, RequestLogWriter
+from tiktok_pipeline.store.store import Store
+from tiktok_pipeline.store.tokens import RefreshFn, TokenStore, UnknownAuthorizationError
+from tiktok_pipeline.store.webhook_inbox import WebhookInbox
+
+__all__ = [
+    "Authorization",
+    "EventWebhook",
+    "EventWebhookRegistry",
+    "InboxRow",
+    "InboxStatus",
+    "RefreshFn",
+    "RequestLogEntry",
+    "RequestLogWriter",
+    "Shop",
+    "ShopCredentials",
+    "ShopStatus",
+    "Store",
+    "TokenStore",
+    "UnknownAuthorizationError",
+    "WebhookInbox",
+]

@@ -1,0 +1,208 @@
+"""``tiktok_webhooks``: the inbox of received pushes, deduplicated, processed later.
+
+The web service stores each verified push here and answers TikTok at once; the Dagster sensor
+reads pending rows and marks them. A replayed push (same ``tts_notification_id``, or the same
+raw body when TikTok sent no id) is stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from tiktok_pipeline.db import from_epoch, utcnow
+from tiktok_pipeline.events import event_name
+from tiktok_pipeline.store._sql import chunks, upsert_insert
+from tiktok_pipeline.store.models import InboxRow, InboxStatus
+from tiktok_pipeline.store.schema import tiktok_webhooks as inbox_t
+
+log = logging.getLogger(__name__)
+
+FINAL_STATUSES = frozenset({InboxStatus.PROCESSED, InboxStatus.FAILED, InboxStatus.IGNORED})
+
+_ROW_COLUMNS = [
+    inbox_t.c[name]
+    for name in (
+        "id",
+        "dedupe_key",
+        "tts_notification_id",
+        "type",
+        "event_type",
+        "shop_id",
+        "push_timestamp",
+        "data",
+        "route",
+        "received_at",
+        "status",
+        "attempts",
+        "run_id",
+        "error",
+    )
+]
+
+
+def dedupe_key(raw_body: bytes, payload: Mapping[str, Any]) -> str:
+    """``tts_notification_id`` when the push has one, else ``sha256:<hex of the raw body>``."""
+    notification_id = payload.get("tts_notification_id")
+    if notification_id not in (None, ""):
+        return str(notification_id)
+    return "sha256:" + hashlib.sha256(raw_body).hexdigest()
+
+
+def _inbox_row(row: Any) -> InboxRow:
+    return InboxRow(**row._mapping)
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return None if value in (None, "") else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class WebhookInbox:
+    """Add, read and mark rows of ``tiktok_webhooks``."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        """Use ``engine`` (already migrated) for every query."""
+        self.engine = engine
+
+    def add(
+        self,
+        *,
+        raw_body: bytes,
+        payload: Mapping[str, Any],
+        route: str,
+        received_at: datetime | None = None,
+    ) -> tuple[int, bool]:
+        """Store a verified push; returns ``(row id, created)``.
+
+        A replay (same dedupe key) stores nothing and returns the existing row's id and
+        False; this holds under concurrent adds too.
+
+        Args:
+            raw_body: the request body exactly as received (kept for audits and re-parsing).
+            payload: the parsed body; its ``type`` must be an integer.
+            route: ``all`` or the per-event slug the push arrived on.
+            received_at: when it arrived (default now).
+        """
+        push_type = _int_or_none(payload.get("type"))
+        if push_type is None:
+            raise ValueError(
+                f"webhook payload has no integer `type` (got {payload.get('type')!r}); "
+                "TikTok pushes always carry one, so this is not a TikTok push"
+            )
+        key = dedupe_key(raw_body, payload)
+        notification_id = payload.get("tts_notification_id")
+        shop_id = payload.get("shop_id")
+        push_timestamp = _int_or_none(payload.get("timestamp"))
+        values = {
+            "dedupe_key": key,
+            "tts_notification_id": None if notification_id in (None, "") else str(notification_id),
+            "type": push_type,
+            "event_type": event_name(push_type),
+            "shop_id": None if shop_id in (None, "") else str(shop_id),
+            "push_timestamp": push_timestamp,
+            "push_time": from_epoch(push_timestamp),
+            "data": payload.get("data"),
+            "raw_body": raw_body.decode("utf-8", errors="replace"),
+            "route": route,
+            "received_at": received_at or utcnow(),
+            "status": InboxStatus.PENDING.value,
+            "attempts": 0,
+        }
+        with self.engine.begin() as conn:
+            # ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to finish,
+            # so two deliveries of one push never both report created=True.
+            statement = (
+                upsert_insert(conn, inbox_t)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=[inbox_t.c.dedupe_key])
+                .returning(inbox_t.c.id)
+            )
+            row_id = conn.execute(statement).scalar_one_or_none()
+            if row_id is not None:
+                return row_id, True
+            existing = conn.execute(
+                sa.select(inbox_t.c.id).where(inbox_t.c.dedupe_key == key)
+            ).scalar_one()
+        log.info("webhook %s (%s) is a replay of row %s", key, values["event_type"], existing)
+        return existing, False
+
+    def pending(self, after_id: int = 0, limit: int = 500) -> list[InboxRow]:
+        """Pending rows with ``id > after_id``, oldest first, at most ``limit``."""
+        query = (
+            sa.select(*_ROW_COLUMNS)
+            .where(inbox_t.c.status == InboxStatus.PENDING.value)
+            .where(inbox_t.c.id > after_id)
+            .order_by(inbox_t.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_inbox_row(row) for row in conn.execute(query)]
+
+    def get(self, row_id: int) -> InboxRow:
+        """The row with this id (LookupError when there is none)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(*_ROW_COLUMNS).where(inbox_t.c.id == row_id)).first()
+        if row is None:
+            raise LookupError(f"no webhook row with id {row_id} in tiktok_webhooks")
+        return _inbox_row(row)
+
+    def mark(
+        self,
+        row_ids: Sequence[int],
+        status: str,
+        *,
+        run_id: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Move rows to ``status``; ``processing`` counts an attempt, final states stamp the time.
+
+        ``run_id`` is kept when not given; ``error`` is replaced (None clears it).
+        """
+        try:
+            new = InboxStatus(status)
+        except ValueError:
+            valid = ", ".join(s.value for s in InboxStatus)
+            raise ValueError(f"unknown inbox status {status!r}; use one of: {valid}") from None
+        if not row_ids:
+            return
+        values: dict[str, Any] = {
+            "status": new.value,
+            "error": error,
+            "processed_at": utcnow() if new in FINAL_STATUSES else None,
+        }
+        if run_id is not None:
+            values["run_id"] = run_id
+        if new is InboxStatus.PROCESSING:
+            values["attempts"] = inbox_t.c.attempts + 1
+        with self.engine.begin() as conn:
+            for chunk in chunks(list(row_ids)):
+                conn.execute(sa.update(inbox_t).where(inbox_t.c.id.in_(chunk)).values(**values))
+
+    def purge_processed(self, older_than: datetime, batch_size: int = 1000) -> int:
+        """Delete processed and ignored rows finished before ``older_than``; returns the count."""
+        finished = sa.func.coalesce(inbox_t.c.processed_at, inbox_t.c.received_at)
+        total = 0
+        while True:
+            ids = (
+                sa.select(inbox_t.c.id)
+                .where(
+                    inbox_t.c.status.in_([InboxStatus.PROCESSED.value, InboxStatus.IGNORED.value])
+                )
+                .where(finished < older_than)
+                .order_by(inbox_t.c.id)
+                .limit(batch_size)
+            )
+            with self.engine.begin() as conn:
+                batch = conn.execute(ids).scalars().all()
+                if not batch:
+                    return total
+                conn.execute(sa.delete(inbox_t).where(inbox_t.c.id.in_(batch)))
+            total += len(batch)

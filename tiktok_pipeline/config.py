@@ -31,6 +31,8 @@ class Settings:
     data_dir: Path = Path("data")
     database_url: str = ""
     warehouse_url: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    consent_base_url: str | None = None
 
     def require(self, name: str) -> str:
         """Return a setting that must be present, or raise naming its environment variable."""
@@ -38,8 +40,8 @@ class Settings:
         if not value:
             variable = ENV_NAMES[name]
             raise ConfigurationError(
-                f"{variable} is not set. Export it (for example `export {variable}=...`) or put it "
-                f"in your .env; see the README's Configuration section."
+                f"{variable} is not set: export it (`export {variable}=...`); see the README's "
+                "Configuration section."
             )
         return value
 
@@ -54,6 +56,8 @@ ENV_NAMES = {
     "data_dir": "TIKTOK_DATA_DIR",
     "database_url": "TIKTOK_DATABASE_URL",
     "warehouse_url": "TIKTOK_WAREHOUSE_URL",
+    "public_url": "TIKTOK_PUBLIC_URL",
+    "consent_base_url": "TIKTOK_CONSENT_BASE_URL",
 }
 
 
@@ -76,6 +80,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     The operational database defaults to a SQLite file in the data folder (``TIKTOK_DATA_DIR``,
     default ``./data``); the warehouse defaults to the operational database.
+    ``TIKTOK_PUBLIC_URL`` is where sellers and TikTok reach the web service (consent redirect,
+    webhooks); ``TIKTOK_CONSENT_BASE_URL`` overrides TikTok's seller consent host (the sandbox
+    sets it to itself).
     """
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("TIKTOK_DATA_DIR") or "data").expanduser().resolve()
@@ -90,4 +97,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         database_url=database_url,
         warehouse_url=env.get("TIKTOK_WAREHOUSE_URL") or database_url,
+        public_url=_base_url(env, "public_url", "http://127.0.0.1:8000"),
+        consent_base_url=(
+            _base_url(env, "consent_base_url", "") if env.get("TIKTOK_CONSENT_BASE_URL") else None
+        ),
     )

@@ -18,7 +18,12 @@ from tiktok_pipeline.client.ratelimit import LIMITERS, RateLimiter
 from tiktok_pipeline.client.retry import RetryPolicy
 from tiktok_pipeline.client.shop import ShopAPI
 from tiktok_pipeline.client.transport import RequestFailed, RequestRecord, Transport
-from tiktok_pipeline.config import DEFAULT_API_BASE_URL, DEFAULT_AUTH_BASE_URL, load_settings
+from tiktok_pipeline.config import (
+    DEFAULT_API_BASE_URL,
+    DEFAULT_AUTH_BASE_URL,
+    ConfigurationError,
+    load_settings,
+)
 
 if TYPE_CHECKING:
     from tiktok_pipeline.store import Store
@@ -114,6 +119,10 @@ class TikTokShopClient:
         TIKTOK_SHOP_ID and TIKTOK_DATABASE_URL; ``options`` override constructor arguments.
         """
         settings = load_settings(environ)
+        try:
+            app_key, app_secret = settings.require("app_key"), settings.require("app_secret")
+        except ConfigurationError as exc:
+            raise TikTokConfigurationError(str(exc)) from None
         if "store" not in options:
             from tiktok_pipeline.store import Store
 
@@ -121,7 +130,7 @@ class TikTokShopClient:
         options.setdefault("base_url", settings.api_base_url)
         options.setdefault("auth_base_url", settings.auth_base_url)
         options.setdefault("default_shop_id", settings.shop_id)
-        return cls(settings.require("app_key"), settings.require("app_secret"), **options)
+        return cls(app_key, app_secret, **options)
 
     @property
     def app_secret_value(self) -> str:

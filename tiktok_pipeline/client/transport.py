@@ -30,9 +30,11 @@ from tiktok_pipeline.client.errors import (
 from tiktok_pipeline.client.ratelimit import RateLimiter
 from tiktok_pipeline.client.retry import RetryPolicy, parse_retry_after
 from tiktok_pipeline.client.signing import sign_request
-from tiktok_pipeline.redaction import SECRET_KEYS, redact, scrub
+from tiktok_pipeline.redaction import SECRET_KEYS, install_url_log_filter, redact, scrub
 
 logger = logging.getLogger("tiktok_pipeline.client")
+# urllib3 logs full request URLs at DEBUG; token calls carry secrets in theirs.
+install_url_log_filter()
 
 MAX_LOGGED_BODY = 4096
 TRUNCATED = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)

@@ -1,0 +1,240 @@
+"""Shop views backed by the token store: proactive and reactive refresh, one refresh across
+processes, re-authorization, and no secret in the request log or the logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tiktok_pipeline.client import (
+    ReauthorizationRequired,
+    RefreshTokenInvalid,
+    TikTokConfigurationError,
+    TikTokShopClient,
+    UnknownShopError,
+)
+from tiktok_pipeline.sandbox import SandboxConfig, run_sandbox
+from tiktok_pipeline.store import Store
+from tiktok_pipeline_tests.test_client.conftest import FAST_RETRIES
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """One seller with two shops; access tokens live one hour."""
+    config = SandboxConfig(
+        seed=5, shops=2, orders_per_shop=50, products_per_shop=5, days=5, access_token_ttl=3600
+    )
+    with run_sandbox(config) as running:
+        yield running
+
+
+@pytest.fixture
+def environment(sandbox, database_url, monkeypatch):
+    """The variables TikTokShopClient.from_env() reads, pointing at the sandbox and the test DB."""
+    env = {
+        "TIKTOK_APP_KEY": sandbox.config.app_key,
+        "TIKTOK_APP_SECRET": sandbox.config.app_secret,
+        "TIKTOK_API_BASE_URL": sandbox.base_url,
+        "TIKTOK_AUTH_BASE_URL": sandbox.base_url,
+        "TIKTOK_DATABASE_URL": database_url,
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    Store.from_url(database_url, upgrade=True)
+    return env
+
+
+def _authorize(client: TikTokShopClient, sandbox) -> dict:
+    """What the seller callback does: exchange a code and store the tokens and shops."""
+    data = client.auth.access_token(sandbox.authorize())["data"]
+    shops = client.shop(access_token=data["access_token"]).authorization.shops()["data"]["shops"]
+    client.store.tokens.save_authorization(data, shops)
+    return data
+
+
+def _refresh_calls(sandbox) -> int:
+    return sandbox.control.stats()["token_refresh_calls"]
+
+
+def test_a_stored_shop_needs_only_its_id(environment, sandbox):
+    with TikTokShopClient.from_env(retry=FAST_RETRIES) as client:
+        _authorize(client, sandbox)
+        api = client.shop(sandbox.shops[1].id)
+        assert api.cipher == sandbox.shops[1].cipher
+        assert api.order.list(query={"page_size": 1})["code"] == 0
+
+
+def test_the_default_shop_comes_from_the_environment(environment, sandbox, monkeypatch):
+    monkeypatch.setenv("TIKTOK_SHOP_ID", sandbox.shops[0].id)
+    with TikTokShopClient.from_env(retry=FAST_RETRIES) as client:
+        _authorize(client, sandbox)
+        assert client.shop().shop_id == sandbox.shops[0].id
+
+
+def test_an_unknown_shop_names_the_known_ones_and_the_fix(environment, sandbox):
+    with TikTokShopClient.from_env() as client:
+        _authorize(client, sandbox)
+        with pytest.raises(UnknownShopError) as caught:
+            client.shop("7000000000000000000")
+    message = str(caught.value)
+    assert sandbox.shops[0].id in message and "authorize" in message
+
+
+def test_missing_credentials_name_the_variable(environment, monkeypatch):
+    monkeypatch.delenv("TIKTOK_APP_SECRET")
+    with pytest.raises(TikTokConfigurationError, match="TIKTOK_APP_SECRET"):
+        TikTokShopClient.from_env()
+
+
+def test_a_token_near_expiry_is_refreshed_once_before_the_call(environment, sandbox):
+    # Authorized tokens live an hour: with a two-hour margin they are "near expiry".
+    with TikTokShopClient.from_env(refresh_margin=timedelta(hours=2)) as client:
+        first = _authorize(client, sandbox)
+        sandbox.control.config(access_token_ttl=7 * 86400)
+        before = _refresh_calls(sandbox)
+        api = client.shop(sandbox.shops[0].id)
+        api.order.list(query={"page_size": 1})
+        stored = client.store.tokens.get_authorization(
+            client.store.tokens.get_shop(sandbox.shops[0].id).authorization_id
+        )
+        assert _refresh_calls(sandbox) == before + 1
+        assert stored.access_token != first["access_token"]
+        assert stored.refresh_token != first["refresh_token"]  # the rotated one was persisted
+        # The other shop of the same authorization uses the refreshed token: no second refresh.
+        client.shop(sandbox.shops[1].id).order.list(query={"page_size": 1})
+        assert _refresh_calls(sandbox) == before + 1
+    sandbox.control.config(access_token_ttl=3600)
+
+
+def test_a_token_far_from_expiry_is_not_refreshed(environment, sandbox):
+    with TikTokShopClient.from_env(refresh_margin=timedelta(minutes=30)) as client:
+        _authorize(client, sandbox)
+        before = _refresh_calls(sandbox)
+        client.shop(sandbox.shops[0].id).order.list(query={"page_size": 1})
+        assert _refresh_calls(sandbox) == before
+
+
+def test_an_expired_token_is_refreshed_and_the_call_retried_once(environment, sandbox):
+    with TikTokShopClient.from_env(retry=FAST_RETRIES) as client:
+        _authorize(client, sandbox)
+        api = client.shop(sandbox.shops[0].id)
+        api.seller.shops()
+        before = _refresh_calls(sandbox)
+        sandbox.control.expire_tokens(which="access")
+        records = []
+        client.on_request(records.append)
+        assert api.order.list(query={"page_size": 1})["code"] == 0
+        assert _refresh_calls(sandbox) == before + 1
+        assert [r.code for r in records if r.action == "order.list"] == [105002, 0]
+
+
+def test_a_dead_refresh_token_marks_the_shops_for_reauthorization(environment, sandbox):
+    with TikTokShopClient.from_env(retry=FAST_RETRIES) as client:
+        data = _authorize(client, sandbox)
+        api = client.shop(sandbox.shops[0].id)
+        sandbox.control.expire_tokens(open_id=data["open_id"], which="both")
+        with pytest.raises(RefreshTokenInvalid):
+            api.order.list(query={"page_size": 1})
+        assert {s.status for s in client.store.tokens.list_shops()} == {"needs_reauth"}
+        with pytest.raises(ReauthorizationRequired) as caught:
+            client.shop(sandbox.shops[1].id).order.list(query={"page_size": 1})
+        assert sandbox.shops[1].id in str(caught.value)
+        assert "/tiktok/seller/authorize" in str(caught.value)
+        # Authorizing again brings the shops back.
+        _authorize(client, sandbox)
+        assert client.shop(sandbox.shops[1].id).order.list(query={"page_size": 1})["code"] == 0
+
+
+def _call_from_another_process(env: dict, shop_id: str, barrier, results) -> None:
+    import os
+
+    os.environ.update(env)
+    with TikTokShopClient.from_env(refresh_margin=timedelta(hours=2)) as client:
+        api = client.shop(shop_id)
+        barrier.wait()
+        results.put(api.seller.shops()["code"])
+
+
+def test_two_processes_needing_a_refresh_make_one_refresh_call(environment, sandbox):
+    with TikTokShopClient.from_env() as client:
+        _authorize(client, sandbox)
+    sandbox.control.config(access_token_ttl=7 * 86400)
+    before = _refresh_calls(sandbox)
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(2), context.Queue()
+    processes = [
+        context.Process(
+            target=_call_from_another_process,
+            args=(environment, sandbox.shops[i].id, barrier, results),
+        )
+        for i in range(2)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=60)
+    assert [process.exitcode for process in processes] == [0, 0]
+    assert sorted(results.get(timeout=5) for _ in processes) == [0, 0]
+    assert _refresh_calls(sandbox) == before + 1
+    sandbox.control.config(access_token_ttl=3600)
+
+
+def test_no_secret_reaches_the_request_log_or_the_logs(environment, sandbox, caplog):
+    caplog.set_level(logging.DEBUG)
+    sent_signs = []
+
+    def remember_sign(response, *args, **kwargs):
+        sign = dict(
+            sa.engine.url.make_url("x://h/?" + response.request.url.partition("?")[2]).query
+        )
+        if "sign" in sign:
+            sent_signs.append(sign["sign"])
+
+    with TikTokShopClient.from_env(retry=FAST_RETRIES) as client:
+        client.transport.session.hooks["response"].append(remember_sign)
+        code = sandbox.authorize()
+        data = client.auth.access_token(code)["data"]
+        shops = client.shop(access_token=data["access_token"]).authorization.shops()["data"]
+        client.store.tokens.save_authorization(data, shops["shops"])
+        api = client.shop(sandbox.shops[0].id)
+        api.order.list(query={"page_size": 2}, body={"order_status": "COMPLETED"})
+        api.event.update_webhook(
+            body={"address": "https://example.com/hook", "event_type": "ORDER_STATUS_CHANGE"}
+        )
+        sandbox.control.expire_tokens(which="access")
+        api.order.list(query={"page_size": 1})  # 105002, refresh, retry
+        refreshed = client.store.tokens.get_authorization(
+            client.store.tokens.get_shop(sandbox.shops[0].id).authorization_id
+        )
+        sandbox.control.set_faults(internal_error_share=1.0, limit=1)
+        api.seller.shops()
+        client.store.request_log.flush()
+        with client.store.engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT * FROM tiktok_requests")).mappings().all()
+
+    secrets = {
+        "app secret": sandbox.config.app_secret,
+        "auth code": code,
+        "access token": data["access_token"],
+        "refresh token": data["refresh_token"],
+        "refreshed access token": refreshed.access_token,
+        "refreshed refresh token": refreshed.refresh_token,
+        **{f"sign {i}": sign for i, sign in enumerate(sent_signs)},
+    }
+    assert len(sent_signs) >= 5
+    assert {row["action"] for row in rows} >= {
+        "auth.access_token",
+        "auth.refresh_access_token",
+        "order.list",
+        "event.update_webhook",
+    }
+    table_text = json.dumps([dict(row) for row in rows], default=str)
+    log_text = caplog.text
+    for name, secret in secrets.items():
+        assert secret not in table_text, f"{name} is in tiktok_requests"
+        assert secret not in log_text, f"{name} is in the logs"

@@ -24,4 +24,4 @@ test: lint
 	$(BIN)/pytest
 
 bench: install
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	for script in bench/[a-z]*.py; do $(BIN)/python -m bench.$$(basename $$script .py) || exit 1; done

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,27 @@ logger = logging.getLogger(__name__)
 DEFAULT_QPS = 25.0
 DEFAULT_TIMEOUT = (5.0, 30.0)
 DEFAULT_REFRESH_MARGIN = timedelta(minutes=30)
+
+
+def _pooled_session(*urls: str) -> requests.Session:
+    """A session with a connection pool big enough for many threads.
+
+    ``requests`` reads proxy settings from the environment on every request, a measurable share
+    of a local call's cost; they are read once here instead, for the hosts the client talks to
+    (when those hosts would get different proxies, the per-request default is kept).
+    """
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    proxies = [requests.utils.get_environ_proxies(url) for url in urls]
+    if all(p == proxies[0] for p in proxies):
+        session.proxies.update(proxies[0])
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            session.verify = bundle
+        session.trust_env = False
+    return session
 
 
 class TikTokShopClient:
@@ -97,10 +119,7 @@ class TikTokShopClient:
         self.endpoints: dict[str, Endpoint] = build_endpoints(endpoints, versions)
         self._owns_session = session is None
         if session is None:
-            session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
+            session = _pooled_session(self.base_url, self.auth_base_url)
         self.transport = Transport(
             app_key=app_key,
             app_secret=app_secret,

@@ -1,6 +1,6 @@
 """``tiktok_requests``: one row per API call, written in batches by a background thread.
 
-Recording never blocks the API call and never raises into it: entries go onto a queue that a
+Recording never blocks the API call and never raises into it: entries go into a buffer that a
 daemon thread writes with one executemany INSERT per batch. Query and body are redacted again
 here (defence in depth), so no token or secret reaches the table even if a caller forgot.
 """
@@ -8,12 +8,11 @@ here (defence in depth), so no token or secret reaches the table even if a calle
 from __future__ import annotations
 
 import atexit
+import collections
 import json
 import logging
-import queue
 import re
 import threading
-import time
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -115,7 +114,7 @@ def _row(entry: Any) -> dict[str, Any]:
 
 
 class _Flush:
-    """A marker on the queue: everything before it has been written once ``done`` is set."""
+    """A marker in the buffer: everything before it has been written once ``done`` is set."""
 
     def __init__(self) -> None:
         self.done = threading.Event()
@@ -125,7 +124,12 @@ _STOP = object()
 
 
 class RequestLogWriter:
-    """Writes :class:`RequestLogEntry` rows to ``tiktok_requests`` from a background thread."""
+    """Writes :class:`RequestLogEntry` rows to ``tiktok_requests`` from a background thread.
+
+    Recording appends to a buffer and returns: the writer thread wakes every
+    ``flush_interval`` (or as soon as a batch is full) and writes what has gathered, so an API
+    call never waits for the database nor wakes a thread.
+    """
 
     def __init__(
         self,
@@ -143,31 +147,41 @@ class RequestLogWriter:
         self.engine = engine
         self.flush_interval = flush_interval
         self.batch_size = batch_size
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
+        self.max_queue = max_queue
+        # deque.append and popleft are atomic: no lock on the caller's path.
+        self._buffer: collections.deque[Any] = collections.deque()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._atexit: Any = None
-        #: Entries written and entries lost (queue full or a failed INSERT), for monitoring.
+        #: Entries written and entries lost (buffer full or a failed INSERT), for monitoring.
         self.written = 0
         self.dropped = 0
 
     def record(self, entry: RequestLogEntry) -> None:
-        """Queue ``entry`` for writing; returns at once and never raises.
+        """Buffer ``entry`` for writing; returns at once and never raises.
 
         Any object with :class:`RequestLogEntry`'s attributes is accepted (the client's
         ``RequestRecord`` is one).
         """
         try:
-            with self._lock:
-                self._ensure_thread()
-                self._queue.put_nowait(entry)
-        except queue.Full:
-            self.dropped += 1
-            if self.dropped == 1 or self.dropped % 1000 == 0:
-                log.warning("request log queue is full; %d entries dropped so far", self.dropped)
+            if len(self._buffer) >= self.max_queue:
+                self.dropped += 1
+                if self.dropped == 1 or self.dropped % 1000 == 0:
+                    log.warning(
+                        "request log buffer is full; %d entries dropped so far", self.dropped
+                    )
+                return
+            self._buffer.append(entry)
+            thread = self._thread
+            if thread is None or not thread.is_alive():
+                with self._lock:
+                    self._ensure_thread()
+            if len(self._buffer) >= self.batch_size:
+                self._wake.set()
         except Exception:  # the API call must not fail because its log line did
             self.dropped += 1
-            log.exception("could not queue a request log entry")
+            log.exception("could not buffer a request log entry")
 
     def flush(self, timeout: float | None = None) -> None:
         """Block until every entry recorded before this call is written (or ``timeout``)."""
@@ -176,22 +190,22 @@ class RequestLogWriter:
             thread = self._thread
             if thread is None or not thread.is_alive():
                 return
-            self._queue.put(marker)
+            self._buffer.append(marker)
+        self._wake.set()
         if not marker.done.wait(timeout):
             log.warning("request log flush timed out after %ss", timeout)
 
     def close(self) -> None:
-        """Write everything still queued and stop the thread (a later record restarts it)."""
+        """Write everything still buffered and stop the thread (a later record restarts it)."""
         with self._lock:
             thread, self._thread = self._thread, None
-            # A record() after this point starts a new thread on a new queue.
-            old_queue, self._queue = self._queue, queue.Queue(maxsize=self._queue.maxsize)
             if self._atexit is not None:
                 atexit.unregister(self._atexit)
                 self._atexit = None
-        if thread is None or not thread.is_alive():
-            return
-        old_queue.put(_STOP)
+            if thread is None or not thread.is_alive():
+                return
+            self._buffer.append(_STOP)
+        self._wake.set()
         thread.join()
 
     def purge(self, older_than: datetime, batch_size: int = 1000) -> int:
@@ -217,40 +231,35 @@ class RequestLogWriter:
         # Called with self._lock held.
         if self._thread is not None and self._thread.is_alive():
             return
-        self._thread = threading.Thread(
-            target=self._run, args=(self._queue,), name="tiktok-request-log", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name="tiktok-request-log", daemon=True)
         self._thread.start()
         if self._atexit is None:
             self._atexit = _close_at_exit(self)
             atexit.register(self._atexit)
 
-    def _run(self, entries: queue.Queue[Any]) -> None:
-        pending: list[dict[str, Any]] = []
-        deadline: float | None = None
+    def _run(self) -> None:
         while True:
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                item = entries.get(timeout=timeout)
-            except queue.Empty:
-                item = None
-            if item is not None and item is not _STOP and not isinstance(item, _Flush):
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            pending: list[dict[str, Any]] = []
+            while self._buffer:
+                item = self._buffer.popleft()
+                if isinstance(item, _Flush) or item is _STOP:
+                    self._write(pending)
+                    pending = []
+                    if item is _STOP:
+                        return
+                    item.done.set()
+                    continue
                 try:
                     pending.append(_row(item))
                 except Exception:
                     self.dropped += 1
                     log.exception("could not prepare a request log entry")
-                if deadline is None:
-                    deadline = time.monotonic() + self.flush_interval
-                if len(pending) < self.batch_size and time.monotonic() < deadline:
-                    continue
+                if len(pending) >= self.batch_size:
+                    self._write(pending)
+                    pending = []
             self._write(pending)
-            pending = []
-            deadline = None
-            if isinstance(item, _Flush):
-                item.done.set()
-            elif item is _STOP:
-                return
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
         if not rows:

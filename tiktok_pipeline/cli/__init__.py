@@ -20,6 +20,9 @@ COMMAND_MODULES = (
     "tiktok_pipeline.cli.shops",
     "tiktok_pipeline.cli.call",
     "tiktok_pipeline.cli.sandbox",
+    "tiktok_pipeline.cli.serve",
+    "tiktok_pipeline.cli.webhooks",
+    "tiktok_pipeline.cli.tokens",
 )
 
 

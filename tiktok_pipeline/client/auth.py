@@ -59,6 +59,9 @@ class AuthAPI:
             path=path,
             query={"app_key": client.app_key, "app_secret": client.app_secret_value, **params},
             signed=False,
+            # A code works once and a rotated refresh token dies when used: never send either
+            # twice unless the first attempt surely did not reach TikTok.
+            idempotent=False,
             token_call=token_call,
         )
         response = client.transport.send(call, secrets=(secret,))

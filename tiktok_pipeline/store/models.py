@@ -55,6 +55,8 @@ class Authorization:
     last_refreshed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    #: When TikTok says the seller's authorization expires (webhook 7); None until it says so.
+    authorization_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ tiktok_authorizations = sa.Table(
     sa.Column("status_reason", sa.Text),
     sa.Column("authorized_at", UTCDateTime, nullable=False),
     sa.Column("last_refreshed_at", UTCDateTime),
+    # From TikTok's UPCOMING_AUTHORIZATION_EXPIRATION webhook; cleared by a new authorization.
+    sa.Column("authorization_expires_at", UTCDateTime),
     sa.Column("refresh_lease_owner", sa.String(255)),
     sa.Column("refresh_lease_expires_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),

@@ -75,6 +75,7 @@ def _authorization(row: Any) -> Authorization:
         last_refreshed_at=m["last_refreshed_at"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        authorization_expires_at=m["authorization_expires_at"],
     )
 
 
@@ -176,6 +177,8 @@ class TokenStore:
             "status": ShopStatus.ACTIVE.value,
             "status_reason": None,
             "authorized_at": now,
+            # A new consent starts a new authorization period; TikTok warns again before it ends.
+            "authorization_expires_at": None,
             "updated_at": now,
         }
         with self.engine.begin() as conn:
@@ -348,6 +351,127 @@ class TokenStore:
         elif new is ShopStatus.ACTIVE:
             values["deauthorized_at"] = None
         return values
+
+    def record_authorization_expiry(self, shop_id: str, expires_at: datetime) -> None:
+        """Remember when TikTok says the authorization behind ``shop_id`` expires (webhook 7).
+
+        TikTok's UPCOMING_AUTHORIZATION_EXPIRATION push names one shop; the time is stored on
+        the shop's authorization (one per seller), so every shop of that seller shows it. A new
+        authorization clears it. Raises UnknownShopError for a shop the store does not know; a
+        shop without an authorization is skipped with a warning (it must be authorized anyway).
+        """
+        if expires_at.tzinfo is None:
+            raise ValueError(
+                f"naive datetime {expires_at!r}: pass an aware UTC datetime, e.g. "
+                "tiktok_pipeline.db.from_epoch(data['expiration_time'])"
+            )
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                sa.select(shop_t.c.authorization_id).where(shop_t.c.id == str(shop_id))
+            ).first()
+            if row is None:
+                known = conn.execute(sa.select(shop_t.c.id).order_by(shop_t.c.id)).scalars().all()
+                raise self._unknown_shop(str(shop_id), known)
+            if row.authorization_id is None:
+                log.warning(
+                    "shop %s has no stored authorization; its expiry warning (%s) is not recorded",
+                    shop_id,
+                    expires_at.isoformat(),
+                )
+                return
+            conn.execute(
+                sa.update(auth_t)
+                .where(auth_t.c.id == row.authorization_id)
+                .values(authorization_expires_at=expires_at, updated_at=utcnow())
+            )
+        log.info(
+            "authorization %s (shop %s) expires at %s according to TikTok",
+            row.authorization_id,
+            shop_id,
+            expires_at.isoformat(),
+        )
+
+    def expired_authorizations(self, now: datetime | None = None) -> list[Authorization]:
+        """Authorizations whose refresh token expired before ``now``: nothing can refresh them.
+
+        Authorizations whose refresh token expiry is unknown are never listed.
+        """
+        cutoff = now or utcnow()
+        query = (
+            sa.select(*_AUTH_COLUMNS)
+            .where(auth_t.c.refresh_token_expires_at.is_not(None))
+            .where(auth_t.c.refresh_token_expires_at < cutoff)
+            .order_by(auth_t.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [_authorization(row) for row in conn.execute(query)]
+
+    def delete_expired_authorizations(
+        self, authorization_ids: Iterable[int], *, now: datetime | None = None
+    ) -> dict[int, list[str]]:
+        """Delete those of these authorizations whose refresh token expired before ``now``.
+
+        The expiry is checked again inside the transaction, so an authorization the seller
+        renewed in the meantime stays. The deleted authorizations' shops are kept, unlinked,
+        and marked ``needs_reauth`` (``deauthorized`` shops stay so): they are still the
+        user's shops and only a new consent brings them back.
+
+        Returns:
+            The deleted authorization ids, each with the ids of the shops it had.
+        """
+        ids = [int(i) for i in authorization_ids]
+        if not ids:
+            return {}
+        cutoff = now or utcnow()
+        expired = (
+            sa.select(auth_t.c.id, auth_t.c.open_id, auth_t.c.refresh_token_expires_at)
+            .where(auth_t.c.id.in_(ids))
+            .where(auth_t.c.refresh_token_expires_at.is_not(None))
+            .where(auth_t.c.refresh_token_expires_at < cutoff)
+            .order_by(auth_t.c.id)
+            .with_for_update()  # a concurrent re-authorization waits for us, then re-inserts
+        )
+        stamp = utcnow()
+        with self.engine.begin() as conn:
+            rows = conn.execute(expired).all()
+            if not rows:
+                return {}
+            found = [row.id for row in rows]
+            shops: dict[int, list[str]] = {row.id: [] for row in rows}
+            for shop_id, authorization_id in conn.execute(
+                sa.select(shop_t.c.id, shop_t.c.authorization_id)
+                .where(shop_t.c.authorization_id.in_(found))
+                .order_by(shop_t.c.id)
+            ):
+                shops[authorization_id].append(shop_id)
+            for row in rows:
+                if not shops[row.id]:
+                    continue
+                reason = (
+                    f"its authorization (open_id {row.open_id}) was removed because the refresh "
+                    f"token expired at {row.refresh_token_expires_at:%Y-%m-%d %H:%M} UTC; "
+                    f"{REAUTHORIZE_HINT}"
+                )
+                conn.execute(
+                    sa.update(shop_t)
+                    .where(shop_t.c.authorization_id == row.id)
+                    .where(shop_t.c.status != ShopStatus.DEAUTHORIZED.value)
+                    .values(
+                        status=ShopStatus.NEEDS_REAUTH.value, status_reason=reason, updated_at=stamp
+                    )
+                )
+            conn.execute(
+                sa.update(shop_t)
+                .where(shop_t.c.authorization_id.in_(found))
+                .values(authorization_id=None, updated_at=stamp)
+            )
+            conn.execute(sa.delete(auth_t).where(auth_t.c.id.in_(found)))
+        log.info(
+            "removed %d authorization(s) whose refresh token expired: %s",
+            len(found),
+            ", ".join(str(i) for i in found),
+        )
+        return shops
 
     # ---- tokens -------------------------------------------------------------------------
 

@@ -1,0 +1,78 @@
+"""``tiktok-pipeline serve``: run the web service (seller authorization and webhooks)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``serve`` command."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the web service: seller authorization and the webhook receiver",
+        description=(
+            "Serve /tiktok/seller/authorize (send sellers here to connect a shop), "
+            "/tiktok/seller/authorized (register it as the redirect URL in Partner Center), "
+            "/tiktok/webhooks/all and /tiktok/webhooks/<event> (webhook addresses) and "
+            "/tiktok/health. Reads TIKTOK_APP_KEY, TIKTOK_APP_SECRET, TIKTOK_SERVICE_ID, "
+            "TIKTOK_DATABASE_URL, TIKTOK_PUBLIC_URL and TIKTOK_CONSENT_BASE_URL."
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument(
+        "--region",
+        default="row",
+        choices=["us", "row"],
+        help="consent page host: us (services.tiktokshops.us) or row, the rest of the world "
+        "(services.tiktokshop.com; default); a link may override it with ?region=",
+    )
+    parser.add_argument(
+        "--require-state",
+        action="store_true",
+        help="refuse callbacks without our signed state (i.e. consent links copied from "
+        "Partner Center); default: accept them",
+    )
+    parser.add_argument(
+        "--body-limit",
+        type=int,
+        default=1024 * 1024,
+        metavar="BYTES",
+        help="largest webhook body accepted (default 1 MiB; larger gets 413)",
+    )
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request (auth codes and states are blanked out)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the app from the environment and serve it until interrupted."""
+    from tiktok_pipeline.cli.db import DatabaseUnavailable, database_errors, report
+    from tiktok_pipeline.config import load_settings
+    from tiktok_pipeline.web import create_app, serve
+
+    if args.body_limit < 1024:
+        print("error: --body-limit must be at least 1024 bytes", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    try:
+        with database_errors(settings.database_url):
+            app = create_app(
+                settings=settings,
+                region=args.region,
+                require_state=args.require_state,
+                body_limit=args.body_limit,
+            )
+    except DatabaseUnavailable as exc:
+        return report(exc)
+    public = settings.public_url
+    print(f"TikTok web service on http://{args.host}:{args.port}", file=sys.stderr)
+    print(f"  connect a shop:       {public}/tiktok/seller/authorize", file=sys.stderr)
+    print(f"  redirect URL (Partner Center): {public}/tiktok/seller/authorized", file=sys.stderr)
+    print(f"  webhook address:      {public}/tiktok/webhooks/all", file=sys.stderr)
+    serve(app, host=args.host, port=args.port, access_log=args.access_log)
+    return 0

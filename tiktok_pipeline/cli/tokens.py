@@ -1,0 +1,292 @@
+"""``tiktok-pipeline tokens refresh|flush|status``: keep shops connected, non-interactively.
+
+The original package's ``tiktok:refresh-token`` refreshed every token on every run and always
+exited 0; its ``tiktok:flush-expired-token`` asked for confirmation (so scheduled runs did
+nothing) and deleted refreshable tokens. These commands never prompt, refresh only what expires
+soon, remove only what can never be refreshed, and exit non-zero when something needs a human.
+
+Exit codes: 0 all good; 1 a shop needs attention or a refresh failed (or the database is
+unreachable); 2 bad input or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tiktok_pipeline.store import Store
+
+
+def _duration(text: str) -> timedelta:
+    from tiktok_pipeline.lifecycle import parse_duration
+
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= timedelta(0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive duration; use e.g. 48h")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``tokens`` command group."""
+    parser = subparsers.add_parser(
+        "tokens",
+        help="refresh expiring tokens, flush dead ones, show every shop's token state",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="tokens_command", required=True, metavar="COMMAND")
+
+    refresh = commands.add_parser(
+        "refresh",
+        help="refresh the access tokens that expire soon (one call per seller authorization)",
+    )
+    refresh.add_argument("--shop", help="only the authorization of this shop id")
+    refresh.add_argument(
+        "--within",
+        type=_duration,
+        default=timedelta(hours=48),
+        help="refresh tokens expiring within this duration, e.g. 90m, 48h, 2d (default 48h)",
+    )
+    refresh.add_argument(
+        "--dry-run", action="store_true", help="show what would be refreshed; call nothing"
+    )
+    _common(refresh)
+    refresh.set_defaults(handler=run_refresh)
+
+    flush = commands.add_parser(
+        "flush",
+        help="remove authorizations whose refresh token expired, and old log and webhook rows",
+    )
+    flush.add_argument(
+        "--request-log-retention",
+        type=_duration,
+        default=timedelta(days=30),
+        help="keep tiktok_requests rows younger than this (default 30d)",
+    )
+    flush.add_argument(
+        "--webhook-retention",
+        type=_duration,
+        default=timedelta(days=90),
+        help="keep processed tiktok_webhooks rows younger than this (default 90d)",
+    )
+    flush.add_argument(
+        "--batch-size", type=_positive_int, default=1000, help="rows deleted per transaction"
+    )
+    flush.add_argument("--dry-run", action="store_true", help="count what would go; delete nothing")
+    _common(flush)
+    flush.set_defaults(handler=run_flush)
+
+    status = commands.add_parser(
+        "status",
+        help="every shop's status and token expiry; exit code 1 when a shop needs attention",
+    )
+    status.add_argument("--shop", help="only this shop id")
+    status.add_argument(
+        "--warn-within",
+        type=_duration,
+        default=timedelta(days=14),
+        help="report refresh tokens and authorizations ending within this (default 14d)",
+    )
+    _common(status)
+    status.set_defaults(handler=run_status)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--url", help="database URL (default: TIKTOK_DATABASE_URL)")
+
+
+@contextmanager
+def _open_store(url: str | None) -> Iterator[Store]:
+    from tiktok_pipeline.cli.db import database_errors
+    from tiktok_pipeline.config import load_settings
+    from tiktok_pipeline.store import Store
+
+    url = url or load_settings().database_url
+    with database_errors(url):
+        store = Store.from_url(url)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+def run_refresh(args: argparse.Namespace) -> int:
+    """Refresh expiring tokens; exit 1 when an authorization needs re-authorization or failed."""
+    from tiktok_pipeline.cli.db import DatabaseUnavailable, report
+    from tiktok_pipeline.client import TikTokShopClient
+    from tiktok_pipeline.lifecycle import reauthorize_url, refresh_expiring
+
+    try:
+        with _open_store(args.url) as store:
+            if args.dry_run:
+                result = refresh_expiring(
+                    None, store, within=args.within, shop_id=args.shop, dry_run=True
+                )
+            else:
+                with TikTokShopClient.from_env(store=store) as client:
+                    result = refresh_expiring(
+                        client, store, within=args.within, shop_id=args.shop
+                    )
+    except DatabaseUnavailable as exc:
+        return report(exc)
+    link = reauthorize_url()
+    if args.json:
+        print(json.dumps(result.to_dict() | {"reauthorize_url": link}, indent=2))
+    else:
+        rows = [
+            [
+                r.authorization_id if r.authorization_id is not None else "-",
+                r.seller_name or r.open_id or "-",
+                ",".join(r.shop_ids) or "-",
+                r.outcome.value,
+                _short(r.access_token_expires_at),
+                _short(r.refresh_token_expires_at),
+                r.detail or "",
+            ]
+            for r in result.results
+        ]
+        headers = ["AUTH", "SELLER", "SHOPS", "OUTCOME", "ACCESS EXPIRES", "REFRESH EXPIRES", ""]
+        _table(headers, rows, empty="No authorizations to refresh.")
+        print(result.summary())
+    _explain_problems(result.shops_needing_reauth, result.failed_shops, link)
+    return 0 if result.ok else 1
+
+
+def run_flush(args: argparse.Namespace) -> int:
+    """Remove dead authorizations and old rows; never asks for confirmation."""
+    from tiktok_pipeline.cli.db import DatabaseUnavailable, report
+    from tiktok_pipeline.lifecycle import flush
+
+    try:
+        with _open_store(args.url) as store:
+            result = flush(
+                store,
+                request_log_retention=args.request_log_retention,
+                webhook_retention=args.webhook_retention,
+                batch_size=args.batch_size,
+                dry_run=args.dry_run,
+            )
+    except DatabaseUnavailable as exc:
+        return report(exc)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return 0
+    for removed in result.authorizations:
+        verb = "would remove" if result.dry_run else "removed"
+        print(
+            f"{verb} authorization {removed.authorization_id} "
+            f"({removed.seller_name or removed.open_id}): refresh token expired "
+            f"{_short(removed.refresh_token_expires_at)}; shops "
+            f"{', '.join(removed.shop_ids) or 'none'} now need re-authorization"
+        )
+    print(result.summary())
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    """Print every shop's token state; exit 1 when any shop needs attention."""
+    from tiktok_pipeline.cli.db import DatabaseUnavailable, report
+    from tiktok_pipeline.lifecycle import reauthorize_url, token_status
+
+    try:
+        with _open_store(args.url) as store:
+            rows = token_status(store, warn_within=args.warn_within, shop_id=args.shop)
+    except DatabaseUnavailable as exc:
+        return report(exc)
+    problems = [row for row in rows if not row.ok]
+    link = reauthorize_url()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "ok": not problems,
+                    "reauthorize_url": link,
+                    "shops": [row.to_dict() for row in rows],
+                },
+                indent=2,
+            )
+        )
+        return 1 if problems else 0
+    table = [
+        [
+            row.shop_id,
+            row.name or "-",
+            row.status,
+            _short(row.access_token_expires_at),
+            _short(row.refresh_token_expires_at),
+            _short(row.authorization_expires_at),
+            "ok" if row.ok else "ATTENTION",
+        ]
+        for row in rows
+    ]
+    headers = [
+        "SHOP",
+        "NAME",
+        "STATUS",
+        "ACCESS EXPIRES",
+        "REFRESH EXPIRES",
+        "AUTH EXPIRES",
+        "STATE",
+    ]
+    _table(
+        headers,
+        table,
+        empty="No shops yet. Authorize one: run `tiktok-pipeline serve` and open "
+        f"{link}.",
+    )
+    if problems:
+        print(file=sys.stderr)
+        for row in problems:
+            for problem in row.problems:
+                print(f"{row.shop_id}: {problem}", file=sys.stderr)
+        print(f"fix: the seller opens {link} and authorizes the app again", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _explain_problems(reauth: Sequence[str], failed: Sequence[str], link: str) -> None:
+    if reauth:
+        print(
+            f"error: shop(s) {', '.join(reauth)} need re-authorization: the seller opens "
+            f"{link} and authorizes the app again",
+            file=sys.stderr,
+        )
+    if failed:
+        print(
+            f"error: the tokens of shop(s) {', '.join(failed)} could not be refreshed (see the "
+            "details above); run `tiktok-pipeline tokens refresh` again later",
+            file=sys.stderr,
+        )
+
+
+def _short(value: datetime | None) -> str:
+    return "-" if value is None else f"{value:%Y-%m-%d %H:%M}Z"
+
+
+def _table(headers: list[str], rows: list[list[Any]], *, empty: str) -> None:
+    if not rows:
+        print(empty)
+        return
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+    for line in [headers, *rows]:
+        cells = (str(cell).ljust(width) for cell, width in zip(line, widths, strict=True))
+        print("  ".join(cells).rstrip())

@@ -1,0 +1,1 @@
+"""Pulling orders, products and returns from TikTok into the warehouse tables."""

@@ -1,0 +1,128 @@
+"""What starts sync runs: the incremental schedules and the new-shop history sensor."""
+
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from tiktok_pipeline.defs.ingestion.jobs import sync_job, sync_run_config
+from tiktok_pipeline.defs.partitions import daily_partitions
+from tiktok_pipeline.defs.resources import StoreResource
+
+#: Runs of a backfill cover at most this many days, like the assets' backfill policy.
+DAYS_PER_HISTORY_RUN = 31
+IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def _partition_in_flight(context: dg.ScheduleEvaluationContext, partition_key: str) -> bool:
+    runs = context.instance.get_runs(
+        filters=dg.RunsFilter(
+            job_name=sync_job.name,
+            statuses=IN_FLIGHT,
+            tags={"dagster/partition": partition_key},
+        ),
+        limit=1,
+    )
+    return bool(runs)
+
+
+def _partition_request(
+    context: dg.ScheduleEvaluationContext, day: datetime, reason: str
+) -> dg.RunRequest | dg.SkipReason:
+    key = day.date().isoformat()
+    if _partition_in_flight(context, key):
+        return dg.SkipReason(f"a sync of {key} is still queued or running")
+    return dg.RunRequest(partition_key=key, tags={"tiktok/trigger": reason})
+
+
+def build_incremental_schedules(
+    cron: str = "*/15 * * * *", late_updates_cron: str = "30 0 * * *"
+) -> list[dg.ScheduleDefinition]:
+    """Today's partition every ``cron``; yesterday's once more after midnight for late updates."""
+
+    @dg.schedule(
+        name="tiktok_incremental_schedule",
+        job=sync_job,
+        cron_schedule=cron,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Sync today's orders, products and returns (up to now minus a safety lag).",
+    )
+    def incremental(context: dg.ScheduleEvaluationContext):
+        return _partition_request(context, context.scheduled_execution_time, "incremental")
+
+    @dg.schedule(
+        name="tiktok_late_updates_schedule",
+        job=sync_job,
+        cron_schedule=late_updates_cron,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Sync yesterday once more after midnight, for updates made late in the day.",
+    )
+    def late_updates(context: dg.ScheduleEvaluationContext):
+        yesterday = context.scheduled_execution_time - timedelta(days=1)
+        return _partition_request(context, yesterday, "late_updates")
+
+    return [incremental, late_updates]
+
+
+def history_ranges(today: datetime, history_days: int) -> list[tuple[str, str]]:
+    """Partition key ranges (at most a month each) covering the last ``history_days`` days."""
+    first = today.date() - timedelta(days=history_days)
+    earliest = daily_partitions.start.date()
+    first = max(first, earliest)
+    ranges = []
+    start = first
+    while start <= today.date():
+        end = min(start + timedelta(days=DAYS_PER_HISTORY_RUN - 1), today.date())
+        ranges.append((start.isoformat(), end.isoformat()))
+        start = end + timedelta(days=1)
+    return ranges
+
+
+def build_new_shop_sensor(history_days: int = 90) -> dg.SensorDefinition:
+    """A sensor that gives each newly authorized shop its history, without refetching others."""
+
+    @dg.sensor(
+        name="tiktok_new_shop_history_sensor",
+        job=sync_job,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=(
+            f"When a shop is authorized, sync its last {history_days} days (runs restricted to "
+            "that shop, a month each)."
+        ),
+    )
+    def new_shop_history(context: dg.SensorEvaluationContext, store: StoreResource):
+        handled = set(json.loads(context.cursor)["shops"]) if context.cursor else set()
+        new_shops = [shop.id for shop in store.active_shops() if shop.id not in handled]
+        if not new_shops:
+            return dg.SensorResult(skip_reason="no newly authorized shop")
+        today = datetime.now(UTC)
+        run_requests = [
+            dg.RunRequest(
+                run_key=f"history:{shop_id}:{start}",
+                run_config=sync_run_config([shop_id]),
+                tags={
+                    "dagster/asset_partition_range_start": start,
+                    "dagster/asset_partition_range_end": end,
+                    "tiktok/trigger": "new_shop_history",
+                    "tiktok/shop": shop_id,
+                },
+            )
+            for shop_id in new_shops
+            for start, end in history_ranges(today, history_days)
+        ]
+        context.log.info("requesting %d day(s) of history for %s", history_days, new_shops)
+        return dg.SensorResult(
+            run_requests=run_requests,
+            cursor=json.dumps({"shops": sorted(handled | set(new_shops))}),
+        )
+
+    return new_shop_history

@@ -1,0 +1,31 @@
+"""The sync job and the analysts' view in the asset graph."""
+
+
+import dagster as dg
+
+from tiktok_pipeline.defs.ingestion.assets import GROUP, column_schema, sync_assets
+from tiktok_pipeline.defs.ingestion.entities import ENTITIES
+
+sync_job = dg.define_asset_job(
+    "tiktok_sync_job",
+    selection=dg.AssetSelection.assets(*sync_assets),
+    description="Pull orders, products and returns of the selected days into the warehouse.",
+)
+
+daily_sales = dg.AssetSpec(
+    "tiktok_daily_sales",
+    deps=["tiktok_orders", "tiktok_order_line_items", "tiktok_returns"],
+    description=(
+        "A SQL view: per shop, UTC day and currency, orders, units, gross merchandise value, "
+        "discounts, net sales, shipping, taxes and refunds. Always current: it reads the "
+        "order and return tables."
+    ),
+    group_name=GROUP,
+    kinds={"sql", "view"},
+    metadata={"dagster/column_schema": column_schema("tiktok_daily_sales")},
+)
+
+
+def sync_run_config(shop_ids: list[str]) -> dict:
+    """Run config that restricts every sync asset of the job to ``shop_ids``."""
+    return {"ops": {f"sync_{name}": {"config": {"shops": list(shop_ids)}} for name in ENTITIES}}

@@ -1,0 +1,57 @@
+"""Token maintenance in Dagster: refresh and flush jobs, their schedules, the alert check.
+
+Wire into the Definitions::
+
+    dg.Definitions(
+        assets=[..., *maintenance_assets],
+        asset_checks=[..., *maintenance_checks],
+        jobs=[..., *maintenance_jobs],
+        schedules=[..., *maintenance_schedules],
+    )
+
+``build_maintenance_schedules(refresh_cron=..., flush_cron=..., check_cron=...)`` gives the
+schedules with other crons or settings.
+"""
+
+from tiktok_pipeline.defs.maintenance.alerts import (
+    build_shops_connected_check,
+    shops_connected,
+    tiktok_authorizations,
+    tokens_check_job,
+)
+from tiktok_pipeline.defs.maintenance.jobs import (
+    FlushTokensConfig,
+    RefreshTokensConfig,
+    flush_expired_tokens_job,
+    refresh_tokens_job,
+)
+from tiktok_pipeline.defs.maintenance.schedules import (
+    build_flush_schedule,
+    build_maintenance_schedules,
+    build_refresh_schedule,
+    build_tokens_check_schedule,
+)
+
+maintenance_jobs = [refresh_tokens_job, flush_expired_tokens_job, tokens_check_job]
+maintenance_schedules = build_maintenance_schedules()
+maintenance_assets = [tiktok_authorizations]
+maintenance_checks = [shops_connected]
+
+__all__ = [
+    "FlushTokensConfig",
+    "RefreshTokensConfig",
+    "build_flush_schedule",
+    "build_maintenance_schedules",
+    "build_refresh_schedule",
+    "build_shops_connected_check",
+    "build_tokens_check_schedule",
+    "flush_expired_tokens_job",
+    "maintenance_assets",
+    "maintenance_checks",
+    "maintenance_jobs",
+    "maintenance_schedules",
+    "refresh_tokens_job",
+    "shops_connected",
+    "tiktok_authorizations",
+    "tokens_check_job",
+]

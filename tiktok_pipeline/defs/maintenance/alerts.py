@@ -1,0 +1,99 @@
+"""The alert the UI shows before a shop goes dark: the ``shops_connected`` check.
+
+``tiktok_authorizations`` is an external asset (the operational store's table, written by the
+web service's authorization callback and the refresh job); its check fails, with severity
+ERROR, while any shop needs re-authorization or is deauthorized, or a refresh token or the
+authorization itself (as TikTok announced with webhook 7, UPCOMING_AUTHORIZATION_EXPIRATION,
+which the webhook sensor records) ends within the warning window. A job that runs only this
+check, on an hourly schedule, keeps the alert current.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import dagster as dg
+
+from tiktok_pipeline.defs.resources import StoreResource
+from tiktok_pipeline.lifecycle import ShopTokenStatus, format_duration, reauthorize_url
+from tiktok_pipeline.lifecycle.status import DEFAULT_WARN_WITHIN, token_status
+
+GROUP = "tiktok_tokens"
+CHECK_NAME = "shops_connected"
+
+tiktok_authorizations = dg.AssetSpec(
+    key="tiktok_authorizations",
+    group_name=GROUP,
+    kinds={"tiktok"},
+    description=(
+        "Seller authorizations and their tokens (table tiktok_authorizations of the operational "
+        "store), one per seller; shops point at them. Written by the seller authorization "
+        "callback, kept fresh by refresh_tokens_job, pruned by flush_expired_tokens_job."
+    ),
+)
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def problems_table(rows: list[ShopTokenStatus]) -> str:
+    """A markdown table of the shops that need attention, one line per problem."""
+    lines = ["| shop | name | status | problem |", "|---|---|---|---|"]
+    for row in rows:
+        for problem in row.problems:
+            cells = (row.shop_id, row.name or "-", row.status, problem)
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def build_shops_connected_check(
+    warn_within: timedelta = DEFAULT_WARN_WITHIN,
+) -> dg.AssetChecksDefinition:
+    """The ``shops_connected`` check, warning ``warn_within`` before a refresh token or
+    authorization ends (default 14 days)."""
+    window = format_duration(warn_within)
+
+    @dg.asset_check(
+        asset=tiktok_authorizations.key,
+        name=CHECK_NAME,
+        description=(
+            "Every shop is connected: none needs re-authorization or is deauthorized, and no "
+            f"refresh token or authorization ends within {window}."
+        ),
+    )
+    def shops_connected(store: StoreResource) -> dg.AssetCheckResult:
+        rows = token_status(store.get(), warn_within=warn_within)
+        bad = [row for row in rows if not row.ok]
+        link = reauthorize_url()
+        description = None
+        if bad:
+            description = (
+                f"{len(bad)} of {len(rows)} shop(s) need attention: "
+                + "; ".join(f"{row.shop_id}: {row.problems[0]}" for row in bad[:10])
+                + f". Fix: the seller opens {link} and authorizes the app again."
+            )
+        return dg.AssetCheckResult(
+            passed=not bad,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=description,
+            metadata={
+                "shops": len(rows),
+                "shops_needing_attention": dg.MetadataValue.json([row.shop_id for row in bad]),
+                "problems": dg.MetadataValue.md(problems_table(bad)),
+                "reauthorize_url": dg.MetadataValue.url(link),
+                "warn_within": dg.MetadataValue.text(window),
+            },
+        )
+
+    return shops_connected
+
+
+shops_connected = build_shops_connected_check()
+
+tokens_check_job = dg.define_asset_job(
+    "tiktok_tokens_check_job",
+    selection=dg.AssetSelection.checks(shops_connected),
+    description="Evaluate the shops_connected alert (shops needing re-authorization or expiring).",
+    tags={"tiktok/maintenance": "check"},
+)

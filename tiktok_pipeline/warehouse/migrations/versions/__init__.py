@@ -1,0 +1,1 @@
+"""Warehouse migration scripts, applied in order by Alembic."""

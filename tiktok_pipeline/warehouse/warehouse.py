@@ -1,0 +1,351 @@
+"""The warehouse's front door: load TikTok objects, record syncs, read the ledger."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from tiktok_pipeline.config import ConfigurationError, load_settings
+from tiktok_pipeline.db import is_sqlite, shared_engine, utcnow
+from tiktok_pipeline.warehouse import ledger, loader, migrate, schema
+from tiktok_pipeline.warehouse.ledger import LedgerEntry
+from tiktok_pipeline.warehouse.result import LoadResult
+
+logger = logging.getLogger(__name__)
+
+Entity = Mapping[str, Any]
+
+
+def _check_load_args(shop_id: str, source: str, synced_at: datetime | None) -> datetime:
+    if not isinstance(shop_id, str) or not shop_id:
+        raise ValueError(f"shop_id must be a non-empty string (TikTok's shop id); got {shop_id!r}")
+    if source not in schema.SOURCES:
+        raise ValueError(f"source must be 'poll' or 'webhook'; got {source!r}")
+    if synced_at is None:
+        return utcnow()
+    if not isinstance(synced_at, datetime) or synced_at.tzinfo is None:
+        raise ValueError(f"synced_at must be an aware UTC datetime; got {synced_at!r}")
+    return synced_at
+
+
+class WarehouseTransaction:
+    """Loads and ledger entries that commit together (see :meth:`Warehouse.begin`)."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    def _load(
+        self,
+        spec: loader.EntitySpec,
+        shop_id: str,
+        entities: Iterable[Entity],
+        source: str,
+        synced_at: datetime | None,
+    ) -> LoadResult:
+        synced_at = _check_load_args(shop_id, source, synced_at)
+        return loader.load(
+            self.connection, spec, shop_id, entities, source=source, synced_at=synced_at
+        )
+
+    def load_orders(
+        self,
+        shop_id: str,
+        orders: Iterable[Entity],
+        *,
+        source: str = "poll",
+        synced_at: datetime | None = None,
+    ) -> LoadResult:
+        """Upserts orders (and replaces their line items) of one shop.
+
+        Args:
+            shop_id: TikTok shop id the orders belong to.
+            orders: Order objects exactly as TikTok's order endpoints return them.
+            source: ``poll`` or ``webhook``, stored in ``_source``.
+            synced_at: Time stored in ``_synced_at`` of written rows (default: now, UTC).
+
+        Returns:
+            Counts for ``tiktok_orders`` and ``tiktok_order_line_items``.
+
+        Raises:
+            ValueError: an order has no ``id`` or a field cannot be read.
+        """
+        return self._load(loader.ORDERS, shop_id, orders, source, synced_at)
+
+    def load_products(
+        self,
+        shop_id: str,
+        products: Iterable[Entity],
+        *,
+        source: str = "poll",
+        synced_at: datetime | None = None,
+    ) -> LoadResult:
+        """Upserts products (and replaces their SKUs and inventory) of one shop.
+
+        Args:
+            shop_id: TikTok shop id the products belong to.
+            products: Product objects exactly as TikTok's product endpoints return them.
+            source: ``poll`` or ``webhook``, stored in ``_source``.
+            synced_at: Time stored in ``_synced_at`` of written rows (default: now, UTC).
+
+        Returns:
+            Counts for ``tiktok_products``, ``tiktok_product_skus`` and
+            ``tiktok_product_sku_inventory``.
+        """
+        return self._load(loader.PRODUCTS, shop_id, products, source, synced_at)
+
+    def load_returns(
+        self,
+        shop_id: str,
+        returns: Iterable[Entity],
+        *,
+        source: str = "poll",
+        synced_at: datetime | None = None,
+    ) -> LoadResult:
+        """Upserts returns (and replaces their line items) of one shop.
+
+        Args:
+            shop_id: TikTok shop id the returns belong to.
+            returns: Return objects exactly as Search Returns gives them (``return_orders``).
+            source: ``poll`` or ``webhook``, stored in ``_source``.
+            synced_at: Time stored in ``_synced_at`` of written rows (default: now, UTC).
+
+        Returns:
+            Counts for ``tiktok_returns`` and ``tiktok_return_line_items``.
+        """
+        return self._load(loader.RETURNS, shop_id, returns, source, synced_at)
+
+    def load(
+        self,
+        entity: str,
+        shop_id: str,
+        items: Iterable[Entity],
+        *,
+        source: str = "poll",
+        synced_at: datetime | None = None,
+    ) -> LoadResult:
+        """Loads ``items`` of ``entity`` (``orders``, ``products`` or ``returns``)."""
+        spec = loader.SPECS.get(ledger.check_entity(entity))
+        return self._load(spec, shop_id, items, source, synced_at)
+
+    def record_sync(
+        self,
+        *,
+        shop_id: str,
+        entity: str,
+        window_start: datetime,
+        window_end: datetime,
+        status: str = "success",
+        api_total_count: int | None = None,
+        items_received: int | None = None,
+        pages: int | None = None,
+        result: LoadResult | None = None,
+        run_id: str | None = None,
+        partition_key: str | None = None,
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+        error: str | None = None,
+    ) -> int:
+        """Adds a row to ``tiktok_sync_ledger`` in this transaction; returns its id.
+
+        ``inserted``/``updated``/``unchanged``/``stale`` come from ``result``'s parent table
+        (e.g. ``tiktok_orders``); ``items_received`` defaults to their sum (distinct ids).
+        ``finished_at`` defaults to now. ``error`` must already be free of secrets.
+        """
+        row = ledger.sync_row(
+            shop_id=shop_id,
+            entity=entity,
+            window_start=window_start,
+            window_end=window_end,
+            status=status,
+            api_total_count=api_total_count,
+            items_received=items_received,
+            pages=pages,
+            result=result,
+            run_id=run_id,
+            partition_key=partition_key,
+            started_at=started_at,
+            finished_at=finished_at,
+            error=error,
+        )
+        return ledger.insert(self.connection, row)
+
+
+class Warehouse:
+    """The analytic tables of one database (SQLite or Postgres).
+
+    Create it with :meth:`from_url`. Each ``load_*`` method runs in its own transaction;
+    use :meth:`begin` to commit several loads and a ledger entry together.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str | None = None, *, upgrade: bool | None = None) -> Warehouse:
+        """The warehouse at ``url`` (default: ``TIKTOK_WAREHOUSE_URL``, else the operational DB).
+
+        Args:
+            url: SQLAlchemy URL of the warehouse database.
+            upgrade: True migrates the schema to head; False touches nothing; None (default)
+                migrates a SQLite database and checks that any other one is at head.
+
+        Raises:
+            ConfigurationError: the schema is not at head and ``upgrade`` is not True.
+        """
+        if url is None:
+            url = load_settings().warehouse_url
+        warehouse = cls(shared_engine(url))
+        if upgrade is None:
+            upgrade = is_sqlite(warehouse.engine)
+            if not upgrade:
+                warehouse.check_schema()
+        if upgrade:
+            warehouse.upgrade()
+        return warehouse
+
+    def upgrade(self) -> bool:
+        """Migrates the schema to head (safe when several processes do it at once).
+
+        Returns:
+            True when a migration ran, False when the schema was already at head.
+        """
+        return migrate.upgrade(self.engine)
+
+    def check_schema(self) -> None:
+        """Raises ConfigurationError unless the warehouse schema is at head."""
+        if not migrate.is_up_to_date(self.engine):
+            url = self.engine.url.render_as_string(hide_password=True)
+            raise ConfigurationError(
+                f"the warehouse schema at {url} is not up to date: run "
+                "`tiktok-pipeline db upgrade` (or Warehouse.from_url(url, upgrade=True))"
+            )
+
+    @contextmanager
+    def begin(self) -> Iterator[WarehouseTransaction]:
+        """One database transaction: commits on exit, rolls back on an exception."""
+        with self.engine.begin() as connection:
+            yield WarehouseTransaction(connection)
+
+    def load_orders(
+        self,
+        shop_id: str,
+        orders: Iterable[Entity],
+        *,
+        source: str = "poll",
+        synced_at: datetime | None = None,
+    ) -> LoadResult:
+        """:meth:`WarehouseTransaction.load_orders` in a transaction of its own."""
+        with self.begin() as tx:
+            return tx.load_orders(shop_id, orders, source=source, synced_at=synced_at)
+
+    def load_products(
+        self,
+        shop_id: str,
+        products: Iterable[Entity],
+        *,
+        source: str = "poll",
+        synced_at: datetime | None = None,
+    ) -> LoadResult:
+        """:meth:`WarehouseTransaction.load_products` in a transaction of its own."""
+        with self.begin() as tx:
+            return tx.load_products(shop_id, products, source=source, synced_at=synced_at)
+
+    def load_returns(
+        self,
+        shop_id: str,
+        returns: Iterable[Entity],
+        *,
+        source: str = "poll",
+        synced_at: datetime | None = None,
+    ) -> LoadResult:
+        """:meth:`WarehouseTransaction.load_returns` in a transaction of its own."""
+        with self.begin() as tx:
+            return tx.load_returns(shop_id, returns, source=source, synced_at=synced_at)
+
+    def record_sync_failure(
+        self,
+        *,
+        shop_id: str,
+        entity: str,
+        window_start: datetime,
+        window_end: datetime,
+        error: str,
+        api_total_count: int | None = None,
+        items_received: int | None = None,
+        pages: int | None = None,
+        run_id: str | None = None,
+        partition_key: str | None = None,
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+    ) -> int:
+        """Records a failed sync in its own transaction (the window's data was rolled back).
+
+        ``error`` must already be free of secrets (see tiktok_pipeline.redaction).
+        """
+        with self.begin() as tx:
+            return tx.record_sync(
+                shop_id=shop_id,
+                entity=entity,
+                window_start=window_start,
+                window_end=window_end,
+                status="failed",
+                api_total_count=api_total_count,
+                items_received=items_received,
+                pages=pages,
+                run_id=run_id,
+                partition_key=partition_key,
+                started_at=started_at,
+                finished_at=finished_at,
+                error=error,
+            )
+
+    def ledger_latest_success(
+        self, entity: str, *, column: str = "window_end"
+    ) -> dict[str, datetime]:
+        """Per shop id, the end of the newest successfully synced window of ``entity``.
+
+        Pass ``column="finished_at"`` for when that sync finished instead.
+        """
+        with self.engine.connect() as connection:
+            return ledger.latest_success(connection, entity, column)
+
+    def ledger_windows(
+        self,
+        entity: str,
+        window_start: datetime,
+        window_end: datetime,
+        *,
+        shop_id: str | None = None,
+        latest_only: bool = True,
+    ) -> list[LedgerEntry]:
+        """Ledger entries whose window overlaps ``[window_start, window_end)``.
+
+        By default only the latest attempt per (shop, window) is returned.
+        """
+        with self.engine.connect() as connection:
+            return ledger.windows(
+                connection,
+                entity,
+                window_start,
+                window_end,
+                shop_id=shop_id,
+                latest_only=latest_only,
+            )
+
+    @staticmethod
+    def table_schema(table_name: str) -> list[tuple[str, str, str]]:
+        """``(column, type, description)`` of a warehouse table or view, for Dagster's schema."""
+        return schema.describe(table_name)
+
+
+def upgrade_warehouse(url: str | None = None) -> bool:
+    """Migrates the warehouse at ``url`` (default: the configured one) to head.
+
+    For the ``tiktok-pipeline db upgrade`` command. Returns True when a migration ran.
+    """
+    return Warehouse.from_url(url, upgrade=False).upgrade()

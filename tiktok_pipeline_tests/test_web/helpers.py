@@ -1,0 +1,64 @@
+"""Helpers of the web tests: the official vector, signing, push bodies, posting."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tiktok_pipeline.store import Store
+from tiktok_pipeline.web import WebService
+
+#: The public signing vectors (a copy of /work/shared/test-vectors/signing.json).
+VECTORS_FILE = Path(__file__).resolve().parents[1] / "test_client" / "signing_vectors.json"
+
+
+def _load_official() -> dict[str, Any]:
+    vectors = json.loads(VECTORS_FILE.read_text())["webhooks"]
+    return next(v for v in vectors if v["name"] == "official-webhook-example")
+
+
+OFFICIAL = _load_official()
+APP_KEY = OFFICIAL["app_key"]
+APP_SECRET = OFFICIAL["app_secret"]
+
+
+def sign(body: bytes, app_key: str = APP_KEY, app_secret: str = APP_SECRET) -> str:
+    """TikTok's ``Authorization`` header for ``body`` (computed here, independently)."""
+    return hmac.new(app_secret.encode(), app_key.encode() + body, hashlib.sha256).hexdigest()
+
+
+def push_body(type_number: int = 1, notification_id: str | None = "7380066284010030890",
+              **data: Any) -> bytes:
+    """A compact push body like TikTok's."""
+    payload: dict[str, Any] = {"type": type_number}
+    if notification_id is not None:
+        payload["tts_notification_id"] = notification_id
+    payload |= {
+        "shop_id": "7495540735365777507",
+        "timestamp": 1718305585,
+        "data": data or {"order_id": "576653688135258178", "order_status": "UNPAID"},
+    }
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def post(service: WebService, route: str, body: bytes, *, signature: str | None = "sign",
+         headers: dict[str, str] | None = None) -> requests.Response:
+    """POST ``body`` to ``/tiktok/webhooks/<route>``, signed unless ``signature`` says otherwise."""
+    sent = {"Content-Type": "application/json"}
+    if signature == "sign":
+        sent["Authorization"] = sign(body)
+    elif signature is not None:
+        sent["Authorization"] = signature
+    sent |= headers or {}
+    return requests.post(service.url(f"/tiktok/webhooks/{route}"), data=body, headers=sent,
+                         timeout=10)
+
+
+def inbox(store: Store) -> list[Any]:
+    """Every row of ``tiktok_webhooks`` (pending ones: nothing processes them in these tests)."""
+    return store.webhooks.pending()

@@ -1,0 +1,332 @@
+"""Seller authorization end to end against the sandbox: consent, callback, tokens, shops."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import socket
+import time
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from tiktok_pipeline.client import TikTokShopClient
+from tiktok_pipeline.client.retry import NO_RETRIES
+from tiktok_pipeline.config import Settings
+from tiktok_pipeline.sandbox import RunningSandbox, SandboxConfig, run_sandbox
+from tiktok_pipeline.store import Store
+from tiktok_pipeline.web import StateSigner, WebService, run_web_service
+
+CALLBACK = "/tiktok/seller/authorized"
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[RunningSandbox]:
+    """A small sandbox: one seller with two shops."""
+    config = SandboxConfig(sellers=1, shops=2, orders_per_shop=5, products_per_shop=2, days=2)
+    with run_sandbox(config) as running:
+        yield running
+
+
+def sandbox_settings(sandbox: RunningSandbox, database_url: str, **changes) -> Settings:
+    """Settings of a web service that talks to the sandbox for everything TikTok does."""
+    values = {
+        "app_key": sandbox.config.app_key,
+        "app_secret": sandbox.config.app_secret,
+        "service_id": sandbox.config.service_id,
+        "api_base_url": sandbox.base_url,
+        "auth_base_url": sandbox.base_url,
+        "consent_base_url": sandbox.base_url,
+        "database_url": database_url,
+    }
+    return Settings(**(values | changes))
+
+
+def start(sandbox: RunningSandbox, settings: Settings, **options) -> Iterator[WebService]:
+    """The web service, with the sandbox's consent page redirecting to its callback."""
+    with run_web_service(settings=settings, **options) as service:
+        sandbox.control.config(redirect_url=service.url(CALLBACK))
+        yield service
+
+
+@pytest.fixture
+def service(sandbox: RunningSandbox, sqlite_db_url: str) -> Iterator[WebService]:
+    """The web service wired to the sandbox, with a fresh SQLite store."""
+    yield from start(sandbox, sandbox_settings(sandbox, sqlite_db_url))
+
+
+def get(url: str) -> requests.Response:
+    """One browser step: GET without following redirects."""
+    return requests.get(url, allow_redirects=False, timeout=30)
+
+
+def query(url: str) -> dict[str, str]:
+    """The query parameters of ``url``."""
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def consent(service: WebService, extra: str = "") -> str:
+    """Click "connect" and consent on the sandbox; returns the callback URL it redirects to."""
+    to_tiktok = get(service.url("/tiktok/seller/authorize"))
+    assert to_tiktok.status_code == 302
+    back = get(to_tiktok.headers["location"] + extra)
+    assert back.status_code == 302
+    return back.headers["location"]
+
+
+def test_a_seller_connects_their_shops_in_one_click(
+    sandbox: RunningSandbox, service: WebService
+) -> None:
+    to_tiktok = get(service.url("/tiktok/seller/authorize"))
+    assert to_tiktok.status_code == 302
+    consent_link = to_tiktok.headers["location"]
+    assert consent_link.startswith(f"{sandbox.base_url}/open/authorize?")
+    assert query(consent_link)["service_id"] == sandbox.config.service_id
+    state = query(consent_link)["state"]
+
+    back = get(consent_link)
+    assert back.status_code == 302
+    callback_url = back.headers["location"]
+    assert callback_url.startswith(service.url(CALLBACK))
+    code = query(callback_url)["code"]
+    assert query(callback_url)["state"] == state
+
+    page = get(callback_url)
+
+    assert page.status_code == 200
+    seller = sandbox.sellers[0]
+    shops = [shop for shop in sandbox.shops if shop.open_id == seller.open_id]
+    assert len(shops) == 2
+    for shop in shops:
+        assert html.escape(shop.name) in page.text
+        assert shop.id in page.text
+    assert html.escape(seller.seller_name) in page.text
+
+    [authorization] = service.store.tokens.list_authorizations()
+    assert authorization.open_id == seller.open_id
+    assert authorization.status == "active"
+    assert authorization.access_token.startswith("TTP_")
+    stored = service.store.tokens.list_shops()
+    assert sorted(s.id for s in stored) == sorted(s.id for s in shops)
+    assert {s.authorization_id for s in stored} == {authorization.id}
+    assert {s.cipher for s in stored} == {s.cipher for s in shops}
+
+    secrets = [authorization.access_token, authorization.refresh_token, code, state,
+               sandbox.config.app_secret, *(s.cipher for s in shops)]
+    shown = page.text + str(dict(page.headers))
+    assert [s for s in secrets if s in shown] == []
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_the_token_call_leaves_no_code_or_secret_in_the_request_log(
+    sandbox: RunningSandbox, sqlite_db_url: str
+) -> None:
+    settings = sandbox_settings(sandbox, sqlite_db_url)
+    for service in start(sandbox, settings):
+        callback_url = consent(service)
+        assert get(callback_url).status_code == 200
+    code = query(callback_url)["code"]
+
+    store = Store.from_url(sqlite_db_url)
+    with store.engine.connect() as conn:
+        logged = [str(tuple(row)) for row in conn.execute(sa.text("SELECT * FROM tiktok_requests"))]
+    assert any("token" in row for row in logged)  # the exchange was logged ...
+    assert [row for row in logged if code in row or sandbox.config.app_secret in row] == []
+
+
+def test_the_same_callback_twice_gets_a_clear_4xx_and_changes_nothing(
+    service: WebService,
+) -> None:
+    callback_url = consent(service)
+    assert get(callback_url).status_code == 200
+    [before] = service.store.tokens.list_authorizations()
+
+    again = get(callback_url)
+
+    assert again.status_code == 400
+    assert "already used" in again.text
+    assert "/tiktok/seller/authorize" in again.text
+    [after] = service.store.tokens.list_authorizations()
+    assert after.access_token == before.access_token
+
+
+def test_a_reused_code_gets_a_clear_4xx(service: WebService) -> None:
+    code = query(consent(service))["code"]
+    # A consent link copied from Partner Center carries no state: only TikTok can refuse it.
+    assert get(service.url(f"{CALLBACK}?code={code}")).status_code == 200
+
+    reused = get(service.url(f"{CALLBACK}?code={code}"))
+
+    assert reused.status_code == 400
+    assert "Authorization code not accepted" in reused.text
+    assert "36004005" in reused.text  # TikTok's own words
+    assert code not in reused.text
+    assert len(service.store.tokens.list_authorizations()) == 1
+
+
+def test_a_denied_consent_gets_a_403_page_and_stores_nothing(service: WebService) -> None:
+    callback_url = consent(service, extra="&deny=1")
+    assert query(callback_url)["error"] == "auth_denied"
+
+    page = get(callback_url)
+
+    assert page.status_code == 403
+    assert "declined" in page.text
+    assert service.store.tokens.list_authorizations() == []
+
+
+@pytest.mark.parametrize(
+    "state",
+    ["v1.1750000000.AAAAAAAAAAAAAAAAAAAAAA.forged", "someone-elses-state", "v1" + "." * 300],
+)
+def test_a_bad_state_is_refused_before_the_code_is_spent(
+    sandbox: RunningSandbox, service: WebService, state: str
+) -> None:
+    code = sandbox.authorize()
+
+    refused = get(service.url(f"{CALLBACK}?{urlencode({'code': code, 'state': state})}"))
+
+    assert refused.status_code == 400
+    assert "not issued by this service" in refused.text or "altered" in refused.text
+    assert service.store.tokens.list_authorizations() == []
+    # The code was not exchanged, so the seller's next (valid) attempt still works.
+    assert get(service.url(f"{CALLBACK}?code={code}")).status_code == 200
+
+
+def test_an_expired_state_is_refused(sandbox: RunningSandbox, service: WebService) -> None:
+    eleven_minutes_ago = StateSigner(
+        sandbox.config.app_secret, clock=lambda: time.time() - 660
+    ).issue()
+    code = sandbox.authorize()
+    params = urlencode({"code": code, "state": eleven_minutes_ago})
+
+    refused = get(service.url(f"{CALLBACK}?{params}"))
+
+    assert refused.status_code == 400
+    assert "expired" in refused.text
+    assert service.store.tokens.list_authorizations() == []
+
+
+def test_require_state_refuses_callbacks_without_one(
+    sandbox: RunningSandbox, sqlite_db_url: str
+) -> None:
+    settings = sandbox_settings(sandbox, sqlite_db_url)
+    for service in start(sandbox, settings, require_state=True):
+        refused = get(service.url(f"{CALLBACK}?code={sandbox.authorize()}"))
+        assert refused.status_code == 400
+        assert get(consent(service)).status_code == 200
+
+
+@pytest.mark.parametrize("params", ["", "?state=", "?code=", "?code=null"])
+def test_a_callback_without_a_code_gets_400(service: WebService, params: str) -> None:
+    page = get(service.url(CALLBACK + params))
+
+    assert page.status_code == 400
+    assert "Missing authorization code" in page.text
+
+
+def test_another_tiktok_error_gets_400_with_tiktoks_message(
+    sandbox: RunningSandbox, sqlite_db_url: str
+) -> None:
+    settings = sandbox_settings(sandbox, sqlite_db_url, app_secret="not-the-app-secret")
+    for service in start(sandbox, settings):
+        page = get(service.url(f"{CALLBACK}?code={sandbox.authorize()}"))
+
+        assert page.status_code == 400
+        assert "invalid app_key or app_secret" in page.text
+        assert "TIKTOK_APP_SECRET" in page.text
+        assert "not-the-app-secret" not in page.text
+        assert service.store.tokens.list_authorizations() == []
+
+
+def test_a_failing_shop_listing_gets_502_and_stores_nothing(
+    sandbox: RunningSandbox, sqlite_db_url: str
+) -> None:
+    settings = sandbox_settings(sandbox, sqlite_db_url)
+    store = Store.from_url(sqlite_db_url)
+    client = TikTokShopClient(
+        settings.app_key, settings.app_secret, base_url=sandbox.base_url,
+        auth_base_url=sandbox.base_url, store=store, retry=NO_RETRIES,
+    )
+    sandbox.control.set_faults(error_503_share=1.0, paths=["/authorization/202309/shops"])
+    try:
+        for service in start(sandbox, settings, store=store, client=client):
+            page = get(service.url(f"{CALLBACK}?code={sandbox.authorize()}"))
+    finally:
+        sandbox.control.clear_faults()
+        client.close()
+
+    assert page.status_code == 502
+    assert "TikTok" in page.text
+    assert store.tokens.list_authorizations() == []
+
+
+def test_an_unreachable_tiktok_gets_502(sandbox: RunningSandbox, sqlite_db_url: str) -> None:
+    with socket_closed_port() as port:
+        settings = sandbox_settings(
+            sandbox, sqlite_db_url, auth_base_url=f"http://127.0.0.1:{port}"
+        )
+        store = Store.from_url(sqlite_db_url)
+        client = TikTokShopClient(settings.app_key, settings.app_secret,
+                                  auth_base_url=settings.auth_base_url, store=store,
+                                  retry=NO_RETRIES)
+        with run_web_service(settings=settings, store=store, client=client) as service:
+            page = get(service.url(f"{CALLBACK}?code=some-code"))
+        client.close()
+
+    assert page.status_code == 502
+    assert "could not be reached" in page.text
+    assert "some-code" not in page.text
+
+
+@contextlib.contextmanager
+def socket_closed_port() -> Iterator[int]:
+    """A local port that refuses connections (bound, not listening) while the block runs."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("query_string", "host"),
+    [("", "https://services.tiktokshop.com"), ("?region=us", "https://services.tiktokshops.us"),
+     ("?region=ROW", "https://services.tiktokshop.com")],
+)
+def test_the_consent_link_goes_to_tiktoks_regional_host(
+    sqlite_db_url: str, query_string: str, host: str
+) -> None:
+    settings = Settings(app_key="k", app_secret="s", service_id="7123", database_url=sqlite_db_url)
+    with run_web_service(settings=settings) as service:
+        response = get(service.url("/tiktok/seller/authorize" + query_string))
+
+    assert response.status_code == 302
+    location = response.headers["location"]
+    assert location.startswith(f"{host}/open/authorize?")
+    assert query(location)["service_id"] == "7123"
+    assert query(location)["state"].startswith("v1.")
+
+
+def test_a_us_default_region_is_a_setting(sqlite_db_url: str) -> None:
+    settings = Settings(app_key="k", app_secret="s", service_id="7123", database_url=sqlite_db_url)
+    with run_web_service(settings=settings, region="us") as service:
+        us = get(service.url("/tiktok/seller/authorize")).headers["location"]
+        row = get(service.url("/tiktok/seller/authorize?region=row")).headers["location"]
+        bad = get(service.url("/tiktok/seller/authorize?region=mars"))
+
+    assert us.startswith("https://services.tiktokshops.us/")
+    assert row.startswith("https://services.tiktokshop.com/")
+    assert bad.status_code == 400
+    assert "use `us`" in bad.text
+
+
+def test_without_a_service_id_authorize_explains_what_to_set(sqlite_db_url: str) -> None:
+    settings = Settings(app_key="k", app_secret="s", database_url=sqlite_db_url)
+    with run_web_service(settings=settings) as service:
+        page = get(service.url("/tiktok/seller/authorize"))
+
+    assert page.status_code == 503
+    assert "TIKTOK_SERVICE_ID" in page.text

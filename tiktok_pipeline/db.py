@@ -41,6 +41,9 @@ def make_engine(url: str) -> sa.Engine:
         )
         sa.event.listen(engine, "connect", _configure_sqlite)
         return engine
+    if parsed.drivername == "postgresql":
+        # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; the driver we ship is psycopg2.
+        parsed = parsed.set(drivername="postgresql+psycopg2")
     return sa.create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 

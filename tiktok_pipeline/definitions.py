@@ -2,10 +2,10 @@
 
 Schedules and the history window can be tuned with environment variables read when the code
 location loads (never at import): ``TIKTOK_SYNC_CRON`` (default every 15 minutes),
-``TIKTOK_LATE_UPDATES_CRON`` (default 00:30 UTC) and ``TIKTOK_HISTORY_DAYS`` (default 90).
+``TIKTOK_LATE_UPDATES_CRON`` (00:30 UTC), ``TIKTOK_HISTORY_DAYS`` (90),
+``TIKTOK_REFRESH_CRON`` (03:00 UTC daily), ``TIKTOK_FLUSH_CRON`` (04:00 UTC on Sundays) and
+``TIKTOK_TOKENS_CHECK_CRON`` (hourly).
 """
-
-from __future__ import annotations
 
 import os
 
@@ -18,20 +18,39 @@ from tiktok_pipeline.defs.ingestion.automation import (
 )
 from tiktok_pipeline.defs.ingestion.checks import sync_checks
 from tiktok_pipeline.defs.ingestion.jobs import daily_sales, sync_job
+from tiktok_pipeline.defs.maintenance import (
+    build_maintenance_schedules,
+    maintenance_assets,
+    maintenance_checks,
+    maintenance_jobs,
+)
+from tiktok_pipeline.defs.maintenance.schedules import (
+    DEFAULT_CHECK_CRON,
+    DEFAULT_FLUSH_CRON,
+    DEFAULT_REFRESH_CRON,
+)
 from tiktok_pipeline.defs.resources import default_resources
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
     """Everything of the pipeline, with resources configured from the environment at launch."""
+    env = os.environ
     return dg.Definitions(
-        assets=[*sync_assets, daily_sales],
-        asset_checks=sync_checks,
-        jobs=[sync_job],
-        schedules=build_incremental_schedules(
-            cron=os.environ.get("TIKTOK_SYNC_CRON", "*/15 * * * *"),
-            late_updates_cron=os.environ.get("TIKTOK_LATE_UPDATES_CRON", "30 0 * * *"),
-        ),
-        sensors=[build_new_shop_sensor(int(os.environ.get("TIKTOK_HISTORY_DAYS", "90")))],
+        assets=[*sync_assets, daily_sales, *maintenance_assets],
+        asset_checks=[*sync_checks, *maintenance_checks],
+        jobs=[sync_job, *maintenance_jobs],
+        schedules=[
+            *build_incremental_schedules(
+                cron=env.get("TIKTOK_SYNC_CRON", "*/15 * * * *"),
+                late_updates_cron=env.get("TIKTOK_LATE_UPDATES_CRON", "30 0 * * *"),
+            ),
+            *build_maintenance_schedules(
+                refresh_cron=env.get("TIKTOK_REFRESH_CRON", DEFAULT_REFRESH_CRON),
+                flush_cron=env.get("TIKTOK_FLUSH_CRON", DEFAULT_FLUSH_CRON),
+                check_cron=env.get("TIKTOK_TOKENS_CHECK_CRON", DEFAULT_CHECK_CRON),
+            ),
+        ],
+        sensors=[build_new_shop_sensor(int(env.get("TIKTOK_HISTORY_DAYS", "90")))],
         resources=default_resources(),
     )

@@ -58,10 +58,21 @@ def upgrade_store(url: str | None) -> str:
     return f"store: upgraded {_safe(url)} from {before or 'an empty database'} to revision {after}"
 
 
+def upgrade_warehouse(url: str | None) -> str:
+    """Migrate the warehouse at ``url`` (default TIKTOK_WAREHOUSE_URL); says what it did."""
+    from tiktok_pipeline.warehouse import Warehouse
+
+    url = url or load_settings().warehouse_url
+    with database_errors(url):
+        migrated = Warehouse.from_url(url, upgrade=False).upgrade()
+    state = "upgraded to the latest revision" if migrated else "already at the latest revision"
+    return f"warehouse: {_safe(url)} {state}"
+
+
 #: Every schema `db upgrade` migrates, in order: (name, upgrade(url or None) -> message).
-#: The warehouse adds its entry here (one line), defaulting to TIKTOK_WAREHOUSE_URL.
 SCHEMAS: list[tuple[str, Callable[[str | None], str]]] = [
     ("store", upgrade_store),
+    ("warehouse", upgrade_warehouse),
 ]
 
 

@@ -4,7 +4,6 @@ Secrets arrive through ``dg.EnvVar`` (resolved at launch, hidden in the UI); URL
 fall back to the project's settings when a run starts, never at import time.
 """
 
-
 from datetime import timedelta
 
 import dagster as dg

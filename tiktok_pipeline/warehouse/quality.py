@@ -121,3 +121,24 @@ def row_counts(connection: sa.Connection, table_names: Iterable[str]) -> dict[st
         )
         for name in table_names
     }
+
+
+def shops_synced_since(
+    connection: sa.Connection, entity: str, shop_ids: Iterable[str], since: datetime
+) -> set[str]:
+    """Shops that already have ``entity`` synced successfully back to ``since`` or earlier."""
+    shop_ids = list(shop_ids)
+    if not shop_ids:
+        return set()
+    ledger = sync_ledger
+    rows = connection.execute(
+        sa.select(ledger.c.shop_id)
+        .where(
+            ledger.c.entity == entity,
+            ledger.c.status == "success",
+            ledger.c.window_start <= since,
+            ledger.c.shop_id.in_(shop_ids),
+        )
+        .distinct()
+    )
+    return set(rows.scalars())

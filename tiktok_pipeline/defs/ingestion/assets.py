@@ -1,6 +1,5 @@
 """The partitioned assets: orders, products and returns, each a set of warehouse tables."""
 
-
 import time
 from collections import defaultdict
 from datetime import timedelta

@@ -1,6 +1,5 @@
 """What starts sync runs: the incremental schedules and the new-shop history sensor."""
 
-
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -8,7 +7,8 @@ import dagster as dg
 
 from tiktok_pipeline.defs.ingestion.jobs import sync_job, sync_run_config
 from tiktok_pipeline.defs.partitions import daily_partitions
-from tiktok_pipeline.defs.resources import StoreResource
+from tiktok_pipeline.defs.resources import StoreResource, WarehouseResource
+from tiktok_pipeline.warehouse import quality
 
 #: Runs of a backfill cover at most this many days, like the assets' backfill policy.
 DAYS_PER_HISTORY_RUN = 31
@@ -96,15 +96,26 @@ def build_new_shop_sensor(history_days: int = 90) -> dg.SensorDefinition:
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
             f"When a shop is authorized, sync its last {history_days} days (runs restricted to "
-            "that shop, a month each)."
+            "that shop, a month each). Shops whose history is already in the sync ledger are "
+            "left alone."
         ),
     )
-    def new_shop_history(context: dg.SensorEvaluationContext, store: StoreResource):
+    def new_shop_history(
+        context: dg.SensorEvaluationContext, store: StoreResource, warehouse: WarehouseResource
+    ):
         handled = set(json.loads(context.cursor)["shops"]) if context.cursor else set()
         new_shops = [shop.id for shop in store.active_shops() if shop.id not in handled]
         if not new_shops:
             return dg.SensorResult(skip_reason="no newly authorized shop")
         today = datetime.now(UTC)
+        ranges = history_ranges(today, history_days)
+        with warehouse.get().engine.connect() as connection:
+            synced = quality.shops_synced_since(
+                connection,
+                "orders",
+                new_shops,
+                datetime.fromisoformat(ranges[0][0]).replace(tzinfo=UTC),
+            )
         run_requests = [
             dg.RunRequest(
                 run_key=f"history:{shop_id}:{start}",
@@ -117,9 +128,15 @@ def build_new_shop_sensor(history_days: int = 90) -> dg.SensorDefinition:
                 },
             )
             for shop_id in new_shops
-            for start, end in history_ranges(today, history_days)
+            if shop_id not in synced
+            for start, end in ranges
         ]
-        context.log.info("requesting %d day(s) of history for %s", history_days, new_shops)
+        context.log.info(
+            "shops needing %d days of history: %s; already synced: %s",
+            history_days,
+            sorted(set(new_shops) - synced) or "none",
+            sorted(synced) or "none",
+        )
         return dg.SensorResult(
             run_requests=run_requests,
             cursor=json.dumps({"shops": sorted(handled | set(new_shops))}),

@@ -4,7 +4,6 @@ Freshness is judged per shop from the sync ledger, so one stale shop cannot hide
 table that other shops keep fresh.
 """
 
-
 from datetime import timedelta
 
 import dagster as dg

@@ -1,6 +1,5 @@
 """The sync job and the analysts' view in the asset graph."""
 
-
 import dagster as dg
 
 from tiktok_pipeline.defs.ingestion.assets import GROUP, column_schema, sync_assets

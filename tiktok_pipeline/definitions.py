@@ -4,7 +4,7 @@ Schedules and the history window can be tuned with environment variables read wh
 location loads (never at import): ``TIKTOK_SYNC_CRON`` (default every 15 minutes),
 ``TIKTOK_LATE_UPDATES_CRON`` (00:30 UTC), ``TIKTOK_HISTORY_DAYS`` (90),
 ``TIKTOK_REFRESH_CRON`` (03:00 UTC daily), ``TIKTOK_FLUSH_CRON`` (04:00 UTC on Sundays) and
-``TIKTOK_TOKENS_CHECK_CRON`` (hourly).
+``TIKTOK_TOKENS_CHECK_CRON`` (hourly) and ``TIKTOK_WEBHOOK_SENSOR_SECONDS`` (10).
 """
 
 import os
@@ -30,6 +30,8 @@ from tiktok_pipeline.defs.maintenance.schedules import (
     DEFAULT_REFRESH_CRON,
 )
 from tiktok_pipeline.defs.resources import default_resources
+from tiktok_pipeline.defs.webhooks.job import webhook_refresh_job
+from tiktok_pipeline.defs.webhooks.sensor import build_webhook_sensor
 
 
 @dg.definitions
@@ -39,7 +41,7 @@ def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[*sync_assets, daily_sales, *maintenance_assets],
         asset_checks=[*sync_checks, *maintenance_checks],
-        jobs=[sync_job, *maintenance_jobs],
+        jobs=[sync_job, webhook_refresh_job, *maintenance_jobs],
         schedules=[
             *build_incremental_schedules(
                 cron=env.get("TIKTOK_SYNC_CRON", "*/15 * * * *"),
@@ -51,6 +53,9 @@ def defs() -> dg.Definitions:
                 check_cron=env.get("TIKTOK_TOKENS_CHECK_CRON", DEFAULT_CHECK_CRON),
             ),
         ],
-        sensors=[build_new_shop_sensor(int(env.get("TIKTOK_HISTORY_DAYS", "90")))],
+        sensors=[
+            build_new_shop_sensor(int(env.get("TIKTOK_HISTORY_DAYS", "90"))),
+            build_webhook_sensor(int(env.get("TIKTOK_WEBHOOK_SENSOR_SECONDS", "10"))),
+        ],
         resources=default_resources(),
     )

@@ -146,6 +146,51 @@ class WebhookInbox:
         with self.engine.connect() as conn:
             return [_inbox_row(row) for row in conn.execute(query)]
 
+    def ready(
+        self, *, after_id: int, dispatched_before: datetime, limit: int = 500
+    ) -> list[InboxRow]:
+        """Pending rows a consumer should take now, oldest first, at most ``limit``.
+
+        That is rows past ``after_id`` (the consumer's cursor), rows put back for a retry
+        (``attempts > 0``), and rows at or before the cursor received before
+        ``dispatched_before`` that are still untouched (their run never started).
+        """
+        query = (
+            sa.select(*_ROW_COLUMNS)
+            .where(inbox_t.c.status == InboxStatus.PENDING.value)
+            .where(
+                sa.or_(
+                    inbox_t.c.id > after_id,
+                    inbox_t.c.attempts > 0,
+                    inbox_t.c.received_at < dispatched_before,
+                )
+            )
+            .order_by(inbox_t.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_inbox_row(row) for row in conn.execute(query)]
+
+    def in_status(self, status: str, limit: int = 500) -> list[InboxRow]:
+        """Rows in ``status``, oldest first, at most ``limit``."""
+        query = (
+            sa.select(*_ROW_COLUMNS)
+            .where(inbox_t.c.status == InboxStatus(status).value)
+            .order_by(inbox_t.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_inbox_row(row) for row in conn.execute(query)]
+
+    def get_many(self, row_ids: Sequence[int]) -> list[InboxRow]:
+        """The rows with these ids, by id (missing ids are left out)."""
+        rows: list[InboxRow] = []
+        with self.engine.connect() as conn:
+            for chunk in chunks(list(row_ids)):
+                query = sa.select(*_ROW_COLUMNS).where(inbox_t.c.id.in_(chunk))
+                rows += [_inbox_row(row) for row in conn.execute(query)]
+        return sorted(rows, key=lambda row: row.id)
+
     def get(self, row_id: int) -> InboxRow:
         """The row with this id (LookupError when there is none)."""
         with self.engine.connect() as conn:

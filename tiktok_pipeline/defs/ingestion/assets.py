@@ -1,7 +1,6 @@
 """The partitioned assets: orders, products and returns, each a set of warehouse tables."""
 
 import time
-from collections import defaultdict
 from datetime import timedelta
 
 import dagster as dg
@@ -11,10 +10,10 @@ from tiktok_pipeline.client import TikTokAPIError, TokenError
 from tiktok_pipeline.client.errors import MissingScope
 from tiktok_pipeline.db import utcnow
 from tiktok_pipeline.defs.ingestion.entities import ENTITIES, Entity
-from tiktok_pipeline.defs.ingestion.sync import UnitResult, daily_windows, sync_shops
+from tiktok_pipeline.defs.ingestion.sync import SyncSummary, daily_windows, sync_shops
 from tiktok_pipeline.defs.partitions import daily_partitions
 from tiktok_pipeline.defs.resources import StoreResource, TikTokResource, WarehouseResource
-from tiktok_pipeline.warehouse import LoadResult, quality
+from tiktok_pipeline.warehouse import quality
 from tiktok_pipeline.warehouse.schema import metadata as warehouse_metadata
 from tiktok_pipeline.warehouse.schema import view_metadata
 
@@ -64,30 +63,19 @@ def column_schema(table_name: str) -> dg.TableSchema:
     )
 
 
-def _shop_rows(results: list[UnitResult], entity: Entity) -> list[dict]:
-    per_shop: dict[str, dict] = defaultdict(
-        lambda: {"windows": 0, "pages": 0, "received": 0, "load": LoadResult(), "errors": []}
-    )
-    for unit in results:
-        row = per_shop[unit.shop_id]
-        row["windows"] += 1
-        row["pages"] += unit.pages
-        row["received"] += unit.items_received
-        row["load"] += LoadResult(dict(unit.load))
-        if unit.error is not None:
-            row["errors"].append(unit.error)
+def _shop_rows(summary: SyncSummary, entity: Entity) -> list[dict]:
     parent = entity.tables[0]
     rows = []
-    for shop_id, row in sorted(per_shop.items()):
-        counts = row["load"].counts(parent)
-        error = row["errors"][0] if row["errors"] else None
+    for shop_id, shop in sorted(summary.shops.items()):
+        counts = shop.load.counts(parent)
+        error = shop.failures[0].error if shop.failures else None
         rows.append(
             {
                 "shop_id": shop_id,
-                "windows": row["windows"],
-                "failed_windows": len(row["errors"]),
-                "pages": row["pages"],
-                "received": row["received"],
+                "windows": shop.windows,
+                "failed_windows": shop.failed_windows,
+                "pages": shop.pages,
+                "received": shop.received,
                 "inserted": counts.inserted,
                 "updated": counts.updated,
                 "unchanged": counts.unchanged,
@@ -166,7 +154,7 @@ def build_sync_asset(entity: Entity) -> dg.AssetsDefinition:
             min(window.end, upper_bound).isoformat(),
         )
         apis = [tiktok.shop(shop_id) for shop_id in shops]
-        results = sync_shops(
+        summary = sync_shops(
             apis,
             warehouse.get(),
             entity,
@@ -174,26 +162,22 @@ def build_sync_asset(entity: Entity) -> dg.AssetsDefinition:
             run_id=context.run.run_id,
             max_workers=config.max_workers,
         )
-        total = LoadResult()
-        for unit in results:
-            total += LoadResult(dict(unit.load))
-        shop_rows = _shop_rows(results, entity)
+        total = summary.load
         common = {
-            "shops": dg.MetadataValue.md(_markdown_table(shop_rows)),
+            "shops": dg.MetadataValue.md(_markdown_table(_shop_rows(summary, entity))),
             "shops_synced": len(shops),
             "windows": len(windows),
-            "api_pages": sum(unit.pages for unit in results),
-            "received": sum(unit.items_received for unit in results),
+            "api_pages": summary.pages,
+            "received": summary.received,
             "duration_seconds": round(time.perf_counter() - started, 3),
             "synced_up_to": min(window.end, upper_bound).isoformat(),
         }
-        failures = [unit for unit in results if unit.error is not None]
-        if failures:
-            failed_shops = sorted({unit.shop_id for unit in failures})
+        failed_shops = sorted(s.shop_id for s in summary.shops.values() if s.failed_windows)
+        if failed_shops:
             lines = [
                 f"shop {unit.shop_id} ({unit.window.partition_key}): "
                 f"{type(unit.error).__name__}: {unit.error}. Fix: {_fix_for(unit.error)}"
-                for unit in failures[:20]
+                for unit in summary.failures[:20]
             ]
             raise dg.Failure(
                 description=(
@@ -201,7 +185,9 @@ def build_sync_asset(entity: Entity) -> dg.AssetsDefinition:
                     f"{', '.join(failed_shops)}. The other shops' rows landed.\n" + "\n".join(lines)
                 ),
                 metadata={**common, **total.as_metadata()},
-                allow_retries=any(getattr(unit.error, "retryable", False) for unit in failures),
+                allow_retries=any(
+                    getattr(unit.error, "retryable", False) for unit in summary.failures
+                ),
             )
         with warehouse.get().engine.connect() as connection:
             counts = quality.row_counts(connection, entity.tables)

@@ -9,11 +9,11 @@ limiter keeps each shop within its quota. A failing shop is recorded and the oth
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from tiktok_pipeline.client import ShopAPI, TikTokAPIError
 from tiktok_pipeline.db import utcnow
@@ -86,7 +86,9 @@ def sync_unit(
                 if result.api_total_count is None:
                     result.api_total_count = page.total_count
                 if page.items:
-                    result.load += load_page(shop_id, page.items, source="poll")
+                    loaded = load_page(shop_id, page.items, source="poll")
+                    # Counts only: the ids of changed rows would grow with the window.
+                    result.load += LoadResult(dict(loaded))
                     seen.update(str(item[entity.id_field]) for item in page.items)
             result.items_received = len(seen)
             tx.record_sync(
@@ -136,39 +138,100 @@ def _record_failure(
         logger.exception("could not record the failed sync of shop %s", result.shop_id)
 
 
+@dataclass
+class ShopSummary:
+    """What a run did for one shop, over all its windows."""
+
+    shop_id: str
+    windows: int = 0
+    pages: int = 0
+    received: int = 0
+    load: LoadResult = field(default_factory=LoadResult)
+    failures: list[UnitResult] = field(default_factory=list)
+    failed_windows: int = 0
+
+    #: Failures kept per shop for messages; the ledger has every one of them.
+    KEEP_FAILURES = 5
+
+
+class SyncSummary:
+    """Figures of a run, added up per shop as units finish (memory does not grow with units)."""
+
+    def __init__(self) -> None:
+        self.shops: dict[str, ShopSummary] = {}
+        self._lock = threading.Lock()
+
+    def add(self, unit: UnitResult) -> None:
+        """Count one finished unit."""
+        with self._lock:
+            shop = self.shops.setdefault(unit.shop_id, ShopSummary(unit.shop_id))
+            shop.windows += 1
+            shop.pages += unit.pages
+            shop.received += unit.items_received
+            shop.load += unit.load
+            if unit.error is not None:
+                shop.failed_windows += 1
+                if len(shop.failures) < ShopSummary.KEEP_FAILURES:
+                    shop.failures.append(unit)
+
+    @property
+    def load(self) -> LoadResult:
+        """Row counts over every shop."""
+        total = LoadResult()
+        for shop in self.shops.values():
+            total += shop.load
+        return total
+
+    @property
+    def pages(self) -> int:
+        """API pages fetched."""
+        return sum(shop.pages for shop in self.shops.values())
+
+    @property
+    def received(self) -> int:
+        """Distinct objects received, summed over windows."""
+        return sum(shop.received for shop in self.shops.values())
+
+    @property
+    def failures(self) -> list[UnitResult]:
+        """A few failed units of each failed shop."""
+        return [unit for shop in self.shops.values() for unit in shop.failures]
+
+
 def sync_shops(
-    shop_apis: Sequence[ShopAPI] | Callable[[], Iterable[ShopAPI]],
+    shop_apis: Sequence[ShopAPI],
     warehouse: Warehouse,
     entity: Entity,
     windows: Sequence[Window],
     *,
     run_id: str | None = None,
     max_workers: int = 8,
-    on_result: Callable[[UnitResult], None] | None = None,
-) -> list[UnitResult]:
-    """Sync every (shop, window) unit, ``max_workers`` at a time; returns one result per unit.
+) -> SyncSummary:
+    """Sync every (shop, window) unit with ``max_workers`` threads; returns the run's figures.
 
-    Units of one shop are spread over the pool so that several of its windows are in flight at
-    once (the client's rate limiter paces them), and shops interleave.
+    Units are handed out window by window, so that several windows of each shop are in flight
+    at once (the client's rate limiter paces each shop) and shops interleave. Workers pull units
+    one at a time, so a year of windows for hundreds of shops costs no memory up front.
     """
-    apis = list(shop_apis() if callable(shop_apis) else shop_apis)
-    units = [(api, window) for window in windows for api in apis]
-    results: list[UnitResult] = []
-    with ThreadPoolExecutor(
-        max_workers=max(1, max_workers), thread_name_prefix="tiktok-sync"
-    ) as pool:
-        futures = [
-            pool.submit(sync_unit, api, warehouse, entity, window, run_id=run_id)
-            for api, window in units
-        ]
-        for future in futures:
-            unit = future.result()
-            results.append(unit)
-            if on_result is not None:
-                on_result(unit)
-    return results
+    units = ((api, window) for window in windows for api in shop_apis)
+    lock = threading.Lock()
+    summary = SyncSummary()
 
+    def work() -> None:
+        while True:
+            with lock:
+                unit = next(units, None)
+            if unit is None:
+                return
+            api, window = unit
+            summary.add(sync_unit(api, warehouse, entity, window, run_id=run_id))
 
-def day_start(day: date) -> datetime:
-    """00:00 UTC of ``day``."""
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    threads = [
+        threading.Thread(target=work, name=f"tiktok-sync-{i}", daemon=True)
+        for i in range(max(1, min(max_workers, len(windows) * len(shop_apis))))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return summary

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "tiktok_pipeline.cli.serve",
     "tiktok_pipeline.cli.webhooks",
     "tiktok_pipeline.cli.tokens",
+    "tiktok_pipeline.cli.dev",
 )
 
 
@@ -47,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        # Alembic narrates every migration step at INFO; the commands say what they did.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return int(args.handler(args) or 0)
     except ConfigurationError as exc:

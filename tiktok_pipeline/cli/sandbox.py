@@ -126,5 +126,7 @@ def run(args: argparse.Namespace) -> int:
     ]
     sys.stdout.write("\n".join(lines))
     sys.stdout.flush()
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    # No access log: token calls carry the app secret and tokens in their query strings.
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
+                timeout_graceful_shutdown=2)
     return 0

@@ -71,8 +71,11 @@ def run(args: argparse.Namespace) -> int:
         return report(exc)
     public = settings.public_url
     print(f"TikTok web service on http://{args.host}:{args.port}", file=sys.stderr)
-    print(f"  connect a shop:       {public}/tiktok/seller/authorize", file=sys.stderr)
-    print(f"  redirect URL (Partner Center): {public}/tiktok/seller/authorized", file=sys.stderr)
-    print(f"  webhook address:      {public}/tiktok/webhooks/all", file=sys.stderr)
+    for label, path in (
+        ("connect a shop", "/tiktok/seller/authorize"),
+        ("redirect URL for Partner Center", "/tiktok/seller/authorized"),
+        ("webhook address", "/tiktok/webhooks/all"),
+    ):
+        print(f"  {label + ':':33}{public}{path}", file=sys.stderr)
     serve(app, host=args.host, port=args.port, access_log=args.access_log)
     return 0

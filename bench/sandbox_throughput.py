@@ -54,6 +54,7 @@ class Client:
 
     def send(self, method: str, path: str, query: dict[str, str], body: dict | None
              ) -> requests.Response:
+        """Send a signed call; returns the raw response."""
         q = dict(query, app_key=APP_KEY, timestamp=str(int(time.time())))
         raw = json.dumps(body, separators=(",", ":")).encode() if body is not None else b""
         q["sign"] = sign(APP_SECRET, path, q, raw)
@@ -63,6 +64,7 @@ class Client:
         )
 
     def call(self, method: str, path: str, query: dict[str, str], body: dict | None) -> dict:
+        """Send a signed call that must succeed; returns ``data``."""
         payload = self.send(method, path, query, body).json()
         if payload["code"] != 0:
             raise RuntimeError(f"{path}: {payload['code']} {payload['message']}")
@@ -70,12 +72,14 @@ class Client:
 
 
 def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
 def vm_hwm_mib(pid: int) -> float:
+    """Peak resident memory (VmHWM) of a process in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
@@ -116,6 +120,7 @@ def walk(client: Client, cipher: str, body: dict, pages: int, parse: bool
 
 
 def main() -> int:
+    """Run the benchmark and print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int, default=1_000_000, help="orders in the shop")
     parser.add_argument("--pages", type=int, default=500, help="pages per walk")
@@ -171,6 +176,7 @@ def main() -> int:
         upd_warm = walk(client, cipher, day, args.pages, parse=False)
 
         def rate(result: tuple[int, int, float]) -> float:
+            """Pages per second of a walk."""
             return round(result[0] / result[2], 1)
 
         figures = {

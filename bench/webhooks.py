@@ -16,7 +16,9 @@ Prints one JSON line of figures, e.g.
 
     .venv/bin/python bench/webhooks.py [--rate 600] [--duration 20] [--workers 2]
         [--connections 8] [--duplicates 0.05] [--max-duration 5]
-        [--database-url postgresql+psycopg2://...]
+        [--postgres postgresql+psycopg2://postgres@127.0.0.1:5432/postgres]
+
+With ``--postgres ADMIN_URL`` the service uses a new Postgres database (dropped at the end).
 
 Targets: sustained >= 500 pushes/s with p99 < 50 ms, and every unique push stored once.
 """
@@ -24,6 +26,7 @@ Targets: sustained >= 500 pushes/s with p99 < 50 ms, and every unique push store
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -37,9 +40,15 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tiktok_pipeline.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 APP_KEY = "bench-app-key"
@@ -292,6 +301,30 @@ def check_stored(database_url: str, unique: list[str]) -> dict:
     }
 
 
+@contextlib.contextmanager
+def database(admin_url: str | None, folder: Path) -> Iterator[str]:
+    """A migrated operational store: SQLite in ``folder``, or a new Postgres database."""
+    if admin_url is None:
+        url = f"sqlite:///{folder / 'tiktok.db'}"
+        Store.from_url(url, upgrade=True).close()
+        yield url
+        return
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"bench_webhooks_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        store = Store.from_url(url, upgrade=True)
+        store.close()
+        store.engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     """Run the benchmark and print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -301,11 +334,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="load processes")
     parser.add_argument("--connections", type=int, default=8, help="connections per process")
     parser.add_argument("--duplicates", type=float, default=0.05, help="share of re-sends")
-    parser.add_argument("--database-url", help="default: SQLite in a temporary folder")
+    parser.add_argument(
+        "--postgres",
+        metavar="ADMIN_URL",
+        help="run on a new Postgres database made through this URL (default: SQLite)",
+    )
     options = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="bench-webhooks-") as tmp:
-        database_url = options.database_url or f"sqlite:///{Path(tmp) / 'tiktok.db'}"
+    with tempfile.TemporaryDirectory(prefix="bench-webhooks-") as tmp, database(
+        options.postgres, Path(tmp)
+    ) as database_url:
         port = _free_port()
         service = start_service(port, database_url, tmp)
         try:

@@ -228,7 +228,7 @@ class Transport:
     def _retry_delay(self, call: Call, error: TikTokAPIError, attempt: int) -> float | None:
         if not error.retryable:
             return None
-        if not call.idempotent and not _nothing_was_sent(error):
+        if not call.idempotent and not _safe_to_repeat(error):
             return None
         retry_after = error.retry_after if isinstance(error, RateLimited) else None
         return self.retry.delay(attempt, retry_after)
@@ -266,9 +266,15 @@ def _notify(observer: Callable[[Any], None], event: Any) -> None:
         logger.exception("request observer %r failed", observer)
 
 
-def _nothing_was_sent(error: TikTokAPIError) -> bool:
-    """True for failures that happen before a request reaches the server (safe to repeat)."""
+def _safe_to_repeat(error: TikTokAPIError) -> bool:
+    """True when a call that must not run twice surely did not run: it never reached TikTok,
+    or TikTok answered that it refused it (throttled, unavailable, "internal error, retry").
+
+    A timeout or a dropped connection after sending leaves the outcome unknown: not repeated.
+    """
     if isinstance(error, RateLimited):
+        return True
+    if error.http_status == 503 or error.code == 36009003:
         return True
     cause = error.__context__
     return isinstance(cause, requests.exceptions.ConnectTimeout) or _refused(cause)

@@ -67,6 +67,7 @@ def statements(call: Call) -> RawData:
     fin = call.shop.finance
 
     def make(t: int) -> ListSelection:
+        """The matching entity numbers at snapshot ``t``."""
         days = [
             day for day in fin.days_until(t)
             if _in(day * DAY, ge, lt)
@@ -88,6 +89,7 @@ def payments(call: Call) -> RawData:
     fin = call.shop.finance
 
     def make(t: int) -> ListSelection:
+        """The matching entity numbers at snapshot ``t``."""
         days = [
             day for day in fin.days_until(t)
             if day * DAY + 3600 <= t and _in(day * DAY + 3600, ge, lt)
@@ -112,6 +114,7 @@ def withdrawals(call: Call) -> RawData:
     fin = call.shop.finance
 
     def make(t: int) -> ListSelection:
+        """The matching entity numbers at snapshot ``t``."""
         if types and "SETTLE" not in types:
             return ListSelection([])
         days = [
@@ -137,6 +140,7 @@ def unsettled(call: Call) -> RawData:
     book = world.orders
 
     def make(t: int) -> ListSelection:
+        """The matching entity numbers at snapshot ``t``."""
         lo = book.first_at_or_after(max(t - MAX_LIFECYCLE, ge or 0))
         hi = book.created_by(t)
         if lt is not None:

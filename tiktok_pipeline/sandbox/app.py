@@ -29,6 +29,7 @@ def create_app(config: SandboxConfig | None = None, *,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        """Close the state on shutdown (when the app made it)."""
         try:
             yield
         finally:

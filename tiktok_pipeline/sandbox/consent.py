@@ -39,6 +39,7 @@ def routes(state: SandboxState) -> list[Route]:
     """The consent and token routes."""
 
     def consent(request: Request, identify_ok: bool, what: str) -> Response:
+        """Redirect to the redirect URL with a code (or the denial) and the state."""
         q = request.query_params
         if not identify_ok:
             return _error_page(
@@ -63,15 +64,18 @@ def routes(state: SandboxState) -> list[Route]:
         return RedirectResponse(_with_query(state.config.redirect_url, params), status_code=302)
 
     async def open_authorize(request: Request) -> Response:
+        """GET /open/authorize?service_id=..&state=.."""
         service_id = request.query_params.get("service_id", "")
         return consent(request, service_id == state.config.service_id, "service_id")
 
     async def oauth_authorize(request: Request) -> Response:
+        """GET /oauth/authorize?app_key=..&state=.. (the older consent link)."""
         # The older consent link (auth host, ?app_key=..&state=..) some SDKs still use.
         app_key = request.query_params.get("app_key", "")
         return consent(request, app_key == state.config.app_key, "app_key")
 
     def token_answer(issued: dict) -> Response:
+        """The token endpoints' success answer."""
         if issued["open_id"] not in state.sellers:  # the seller was removed by a reset
             code, message = errors.AUTH_RECORD_NOT_FOUND
             state.stats.rejection(code)
@@ -91,6 +95,7 @@ def routes(state: SandboxState) -> list[Route]:
         return _json(envelope(0, "success", request_id(), data))
 
     async def token_get(request: Request) -> Response:
+        """GET /api/v2/token/get."""
         state.stats.token_call("get")
         q = request.query_params
         try:
@@ -103,6 +108,7 @@ def routes(state: SandboxState) -> list[Route]:
         return token_answer(issued)
 
     async def token_refresh(request: Request) -> Response:
+        """GET /api/v2/token/refresh."""
         state.stats.token_call("refresh")
         q = request.query_params
         try:

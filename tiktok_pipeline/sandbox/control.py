@@ -154,7 +154,10 @@ def routes(state: SandboxState) -> list[Route]:
     def endpoint(
         fn: Callable[[Request], Awaitable[object]],
     ) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap a handler: JSON answer, 400 for bad input, 404 for unknown names."""
+
         async def wrapper(request: Request) -> Response:
+            """Run the handler and shape its answer."""
             try:
                 result = await fn(request)
             except (ControlError, ValueError) as exc:
@@ -168,15 +171,19 @@ def routes(state: SandboxState) -> list[Route]:
         return wrapper
 
     async def page(request: Request) -> Response:
+        """GET /sandbox: the list of control endpoints."""
         return _page()
 
     async def get_state(request: Request) -> object:
+        """GET /sandbox/state."""
         return state.state_dict()
 
     async def get_clock(request: Request) -> object:
+        """GET /sandbox/clock."""
         return {"now": state.now(), "frozen": state.clock.frozen}
 
     async def advance(request: Request) -> object:
+        """POST /sandbox/clock/advance."""
         body = await _json_body(request)
         seconds = body.get("seconds")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
@@ -184,34 +191,42 @@ def routes(state: SandboxState) -> list[Route]:
         return state.advance(int(seconds))
 
     async def get_faults(request: Request) -> object:
+        """GET /sandbox/faults."""
         return state.faults.settings.as_dict()
 
     async def set_faults(request: Request) -> object:
+        """POST /sandbox/faults: replace the fault settings."""
         settings = FaultSettings.from_dict(await _json_body(request))
         state.faults.set(settings)
         return settings.as_dict()
 
     async def clear_faults(request: Request) -> object:
+        """DELETE /sandbox/faults (and POST /sandbox/faults/clear)."""
         state.faults.clear()
         return state.faults.settings.as_dict()
 
     async def get_config(request: Request) -> object:
+        """GET /sandbox/config."""
         return state.config.public_dict()
 
     async def set_config(request: Request) -> object:
+        """POST /sandbox/config."""
         return state.update_config(await _json_body(request))
 
     async def reset(request: Request) -> object:
+        """POST /sandbox/reset."""
         body = await _json_body(request)
         state.reset(auth=bool(body.get("auth", False)))
         return {"reset": True, "now": state.now()}
 
     async def authorize(request: Request) -> object:
+        """POST /sandbox/authorize: an auth code without the browser."""
         body = await _json_body(request)
         seller = state.seller(body.get("open_id"))
         return {"code": state.auth.issue_code(seller.open_id), "open_id": seller.open_id}
 
     async def expire_tokens(request: Request) -> object:
+        """POST /sandbox/tokens/expire."""
         body = await _json_body(request)
         open_id = body.get("open_id")
         if open_id is not None and open_id not in state.sellers:
@@ -220,6 +235,7 @@ def routes(state: SandboxState) -> list[Route]:
         return {"expired": n}
 
     async def add_seller(request: Request) -> object:
+        """POST /sandbox/sellers."""
         body = await _json_body(request)
         shops = body.get("shops", 1)
         if isinstance(shops, bool) or not isinstance(shops, int):
@@ -231,9 +247,11 @@ def routes(state: SandboxState) -> list[Route]:
         }
 
     async def deauthorize(request: Request) -> object:
+        """POST /sandbox/sellers/{open_id}/deauthorize."""
         return state.deauthorize(request.path_params["open_id"])
 
     async def expiring(request: Request) -> object:
+        """POST /sandbox/sellers/{open_id}/expiring."""
         body = await _json_body(request)
         days = body.get("days", 7)
         if isinstance(days, bool) or not isinstance(days, int) or days < 0:
@@ -241,13 +259,16 @@ def routes(state: SandboxState) -> list[Route]:
         return state.authorization_expiring(request.path_params["open_id"], days)
 
     async def stats(request: Request) -> object:
+        """GET /sandbox/stats."""
         return state.stats.as_dict()
 
     async def reset_stats(request: Request) -> object:
+        """POST /sandbox/stats/reset."""
         state.stats.reset()
         return state.stats.as_dict()
 
     async def counts(request: Request) -> object:
+        """GET /sandbox/truth/counts."""
         w = _windows(request)
         t = state.now()
         totals = {"orders": 0, "order_line_items": 0, "products": 0, "product_skus": 0,
@@ -265,6 +286,7 @@ def routes(state: SandboxState) -> list[Route]:
         return {**totals, "now": t}
 
     async def truth(request: Request) -> object:
+        """GET /sandbox/truth/{entity}."""
         entity = request.path_params["entity"]
         if entity not in ("orders", "products", "returns"):
             raise ControlError("entity must be orders, products or returns")
@@ -290,9 +312,11 @@ def routes(state: SandboxState) -> list[Route]:
         return Response(body, media_type="application/json")
 
     async def webhooks(request: Request) -> object:
+        """GET /sandbox/webhooks."""
         return {"webhooks": state.webhooks.all()}
 
     async def deliveries(request: Request) -> object:
+        """GET /sandbox/webhooks/deliveries."""
         wait = request.query_params.get("wait")
         idle = True
         if wait:

@@ -103,8 +103,10 @@ class SandboxGateway:
         if path == "/" or path.startswith(PASS_THROUGH):
             await self.app(scope, receive, send)
             return
-        if self.state.faults.applies(path) and await self._inject(receive, send):
-            return
+        if self.state.faults.applies(path):
+            answered, receive = await self._inject(receive, send)
+            if answered:
+                return
         if path.startswith(TOKEN_PREFIX):
             await self.app(scope, receive, send)
             return
@@ -112,24 +114,27 @@ class SandboxGateway:
 
     # -- faults -------------------------------------------------------------------------------
 
-    async def _inject(self, receive: Receive, send: Send) -> bool:
-        """Apply latency and share-based faults; True when the request was answered."""
+    async def _inject(self, receive: Receive, send: Send) -> tuple[bool, Receive]:
+        """Apply latency and share-based faults.
+
+        Returns (answered, receive): whether the request is done with, and the ``receive`` to
+        go on with (a slow answer has already read the body and replays it).
+        """
         faults = self.state.faults
         delay = faults.delay()
         if delay:
             await asyncio.sleep(delay)
         kind = faults.roll()
         if kind is None:
-            return False
+            return False, receive
         stats = self.state.stats
         stats.fault(kind)
         rid = request_id()
         if kind == "drop":
             await self._drop(receive)
-            return True
+            return True, receive
         if kind == "slow":
-            await asyncio.sleep(faults.settings.slow_seconds)
-            return False
+            return await self._slow(receive, faults.settings.slow_seconds)
         if kind == "503":
             if faults.settings.error_503_body == "html":
                 await send_bytes(send, 503, HTML_503, [(b"content-type", b"text/html")])
@@ -137,14 +142,36 @@ class SandboxGateway:
                 code, _, message = errors.UNAVAILABLE
                 stats.rejection(code)
                 await send_bytes(send, 503, envelope(code, message, rid))
-            return True
+            return True, receive
         if kind == "429":
             await self._rate_limited(send, rid)
-            return True
+            return True, receive
         code, status, message = errors.INTERNAL_ERROR
         stats.rejection(code)
         await send_bytes(send, status, envelope(code, message, rid))
-        return True
+        return True, receive
+
+    @staticmethod
+    async def _slow(receive: Receive, seconds: float) -> tuple[bool, Receive]:
+        """Hold the answer for ``seconds``; give up early when the client goes away."""
+        body = await read_body(receive)
+        try:
+            message = await asyncio.wait_for(receive(), timeout=seconds)
+        except TimeoutError:
+            message = {"type": "timeout"}
+        if message["type"] == "http.disconnect":
+            return True, receive
+        replayed = False
+
+        async def replay() -> MutableMapping[str, Any]:
+            """The buffered body first, then the real receive."""
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return False, replay
 
     async def _rate_limited(self, send: Send, rid: str) -> None:
         code, status, message = errors.RATE_LIMITED

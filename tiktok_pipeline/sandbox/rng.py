@@ -28,14 +28,6 @@ def key(*parts: int) -> int:
     return h
 
 
-def text_key(text: str) -> int:
-    """A 64-bit key of a string (stable across processes, unlike ``hash``)."""
-    h = 0xCBF29CE484222325
-    for byte in text.encode():
-        h = ((h ^ byte) * 0x100000001B3) & M64
-    return mix64(h)
-
-
 class Draws:
     """A short deterministic stream of random numbers for one entity."""
 

@@ -165,8 +165,10 @@ def run_sandbox(config: SandboxConfig | None = None, *,
     state = SandboxState(config)
     app = create_app(state=state)
     server = uvicorn.Server(
+        # No access log (token calls carry secrets in their query strings); a short graceful
+        # shutdown so that a "slow" fault in flight does not hold the exit.
         uvicorn.Config(app, host=config.host, port=config.port, log_level="warning",
-                       lifespan="off", access_log=False)
+                       lifespan="off", access_log=False, timeout_graceful_shutdown=2)
     )
     thread = threading.Thread(target=server.run, name="tiktok-sandbox", daemon=True)
     thread.start()

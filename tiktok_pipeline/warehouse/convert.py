@@ -97,15 +97,6 @@ def text(value: Any) -> str | None:
     return str(value)
 
 
-def obj(value: Any) -> dict[str, Any]:
-    """A nested JSON object, or an empty dict when it is missing or null."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise BadValue(f"expected a JSON object, got {type(value).__name__}")
-    return value
-
-
 def items(value: Any) -> list[Any]:
     """A nested JSON array, or an empty list when it is missing or null."""
     if value is None:

@@ -1,17 +1,18 @@
 """The bulk loader: upsert parents where newer, replace their children, count what happened.
 
-For each batch of parents (orders, products or returns):
+1. Check every entity has an id; keep one per id (the newest update_time); sort by id so
+   that concurrent loads take row locks in the same order.
+2. Read the stored update_time and hash of every id (one SELECT per 1,000 ids).
+3. Per batch of 1,000: serialize each entity canonically and hash it (the text is also its
+   ``raw``), then classify it: unchanged (same hash: nothing is written, not even
+   ``_synced_at``), stale (older than the stored version: ignored), new or updated (same
+   or newer update_time, other content). Only new and updated entities are mapped to rows.
+4. Write them with a guarded upsert (``ON CONFLICT DO UPDATE ... WHERE stored.update_time
+   <= excluded.update_time``, so even a concurrent writer cannot make a row go back in
+   time), delete the children of the parents written and insert their new children.
 
-1. serialize each entity canonically and hash it (the text is also its ``raw``);
-2. one SELECT of the stored keys, update_times and hashes; classify each entity as new,
-   unchanged (same hash: nothing is written, not even ``_synced_at``), stale (older than
-   the stored version: ignored) or updated (same or newer update_time, other content);
-3. map only the new and updated entities to rows and write them with a guarded upsert
-   (``ON CONFLICT DO UPDATE ... WHERE stored.update_time <= excluded.update_time``, so even
-   a concurrent writer cannot make a row go back in time);
-4. delete the children of the parents written and insert their new children.
-
-Everything runs on the caller's connection, inside the caller's transaction.
+Step 4 of one batch runs in a writer thread while step 3 of the next one runs. Everything
+uses the caller's connection, inside the caller's transaction.
 """
 
 from __future__ import annotations

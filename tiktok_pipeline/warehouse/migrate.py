@@ -60,9 +60,9 @@ def upgrade(engine: sa.Engine) -> bool:
         if is_sqlite(connection):
             # Takes SQLite's write lock now, so a second process waits instead of failing
             # halfway through creating tables the first one is creating.
-            pass
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         elif connection.dialect.name == "postgresql":
-            pass
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK_KEY)))
         current = current_revisions(connection)
         if current == heads:
             connection.rollback()

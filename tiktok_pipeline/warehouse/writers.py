@@ -206,7 +206,7 @@ def _copy_value(value: Any) -> str:
 
 
 class _Staging:
-    """A temporary table shaped like ``table``, filled with COPY, dropped after use.
+    """A temporary table shaped like ``table``, filled with COPY, dropped at commit.
 
     Raw JSON is staged as uncompressed text and parsed into JSONB once, by the INSERT into
     the real table; staged as JSONB it would be parsed and compressed twice.
@@ -238,6 +238,7 @@ class _Staging:
             )
             for name in sorted(self.raw_columns)
         ]
+        self.truncate_ddl = sa.DDL(f"TRUNCATE {stage_name}")
 
     def pack(self, rows: Sequence[Row]) -> str:
         """``rows`` in COPY's text format."""
@@ -252,10 +253,22 @@ class _Staging:
         return "\n".join(lines)
 
     def fill(self, connection: sa.Connection, packed: str) -> None:
-        """Creates the temporary table and copies the packed rows into it."""
-        connection.execute(sa.schema.CreateTable(self.stage))
-        for ddl in self.storage_ddl:
-            connection.execute(ddl)
+        """Copies the packed rows into the (empty) temporary table, creating it if needed.
+
+        The table lives until the transaction ends (``ON COMMIT DROP``); ``connection.info``
+        remembers, per transaction, which ones exist.
+        """
+        transaction = connection.get_transaction()
+        created = connection.info.get("tiktok_staging")
+        if created is None or created[0] is not transaction:
+            created = connection.info["tiktok_staging"] = (transaction, set())
+        if self.stage.name in created[1]:
+            connection.execute(self.truncate_ddl)
+        else:
+            connection.execute(sa.schema.CreateTable(self.stage))
+            for ddl in self.storage_ddl:
+                connection.execute(ddl)
+            created[1].add(self.stage.name)
         cursor = connection.connection.dbapi_connection.cursor()
         try:
             cursor.copy_expert(self.copy_sql, io.StringIO(packed), size=1 << 20)
@@ -272,10 +285,6 @@ class _Staging:
                 for name in self.names
             )
         )
-
-    def drop(self, connection: sa.Connection) -> None:
-        """Drops the temporary table (it is dropped at commit anyway)."""
-        connection.execute(sa.schema.DropTable(self.stage))
 
 
 class PostgresWriter:
@@ -313,9 +322,7 @@ class PostgresWriter:
         statement = _guarded_upsert(insert, table).returning(
             table.c[key], sa.literal_column("xmax = 0", sa.Boolean).label("inserted")
         )
-        written = {key: inserted for key, inserted in self.connection.execute(statement)}
-        staging.drop(self.connection)
-        return written
+        return {key: inserted for key, inserted in self.connection.execute(statement)}
 
     def pack_children(self, table: sa.Table, rows: Sequence[Row]) -> str:
         """Child ``rows`` as COPY text."""
@@ -336,7 +343,6 @@ class PostgresWriter:
             staging.fill(self.connection, packed)
             insert = postgresql.insert(table).from_select(staging.names, staging.select())
             self.connection.execute(_replacing_upsert(insert, table))
-            staging.drop(self.connection)
         return deleted
 
 

@@ -51,7 +51,11 @@ def test_public_api_shape(sandbox):
     assert shop.region == "US" and sandbox.shops[1].region == "GB"
     assert set(sandbox.sellers[0].shop_ids) == {s.id for s in sandbox.shops}
     assert sandbox.base_url.startswith("http://127.0.0.1:")
-    assert create_app(small_config()).state.sandbox.shops == sandbox.shops
+    state = create_app(small_config()).state.sandbox
+    try:
+        assert state.shops == sandbox.shops
+    finally:
+        state.close()
 
 
 def test_truth_matches_what_the_api_serves(sandbox, client):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+import multiprocessing
 
 import pytest
 import sqlalchemy as sa
@@ -72,31 +72,39 @@ def test_postgres_must_be_upgraded_explicitly(postgres_url: str):
     assert migrate.is_up_to_date(wh.engine)
 
 
-def test_concurrent_upgrades_both_succeed(database_url: str):
-    engines = [db.make_engine(database_url) for _ in range(3)]
-    errors: list[BaseException] = []
-    results: list[bool] = []
-    barrier = threading.Barrier(len(engines))
-
-    def run(engine: sa.Engine) -> None:
-        try:
-            barrier.wait()
-            results.append(migrate.upgrade(engine))
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(engine,)) for engine in engines]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+def _upgrade_in_process(url: str, barrier, results) -> None:
+    """Runs in a child process: wait for the others, then upgrade; report the outcome."""
+    engine = db.make_engine(url)
     try:
-        assert errors == []
-        assert sorted(results) == [False, False, True]
-        assert _diff(engines[0], schema.metadata) == []
+        barrier.wait()
+        results.put(("ok", migrate.upgrade(engine)))
+    except BaseException as exc:  # reported to the parent
+        results.put(("error", repr(exc)))
     finally:
-        for engine in engines:
-            engine.dispose()
+        engine.dispose()
+
+
+def test_concurrent_upgrades_from_several_processes(database_url: str):
+    """Like a webserver, a daemon and a run worker all starting at once on a new database."""
+    context = multiprocessing.get_context("fork")  # children inherit the imports: fast
+    barrier = context.Barrier(3)
+    results = context.Queue()
+    processes = [
+        context.Process(target=_upgrade_in_process, args=(database_url, barrier, results))
+        for _ in range(3)
+    ]
+    for process in processes:
+        process.start()
+    outcomes = sorted(results.get(timeout=120) for _ in processes)
+    for process in processes:
+        process.join(timeout=60)
+
+    assert outcomes == [("ok", False), ("ok", False), ("ok", True)]
+    engine = db.make_engine(database_url)
+    try:
+        assert _diff(engine, schema.metadata) == []
+    finally:
+        engine.dispose()
 
 
 def test_downgrade_removes_everything(database_url: str):

@@ -5,13 +5,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from tiktok_pipeline.config import Settings
+from tiktok_pipeline.sandbox import RunningSandbox
 from tiktok_pipeline.store import Store
-from tiktok_pipeline.web import WebService
+from tiktok_pipeline.web import WebService, run_web_service
 
 #: The public signing vectors (a copy of /work/shared/test-vectors/signing.json).
 VECTORS_FILE = Path(__file__).resolve().parents[1] / "test_client" / "signing_vectors.json"
@@ -62,3 +66,48 @@ def post(service: WebService, route: str, body: bytes, *, signature: str | None 
 def inbox(store: Store) -> list[Any]:
     """Every row of ``tiktok_webhooks`` (pending ones: nothing processes them in these tests)."""
     return store.webhooks.pending()
+
+
+# ---- the sandbox and the seller's browser ----------------------------------------------------
+
+CALLBACK = "/tiktok/seller/authorized"
+
+
+def sandbox_settings(sandbox: RunningSandbox, database_url: str, **changes: Any) -> Settings:
+    """Settings of a web service that talks to the sandbox for everything TikTok does."""
+    values = {
+        "app_key": sandbox.config.app_key,
+        "app_secret": sandbox.config.app_secret,
+        "service_id": sandbox.config.service_id,
+        "api_base_url": sandbox.base_url,
+        "auth_base_url": sandbox.base_url,
+        "consent_base_url": sandbox.base_url,
+        "database_url": database_url,
+    }
+    return Settings(**(values | changes))
+
+
+def start(sandbox: RunningSandbox, settings: Settings, **options: Any) -> Iterator[WebService]:
+    """The web service, with the sandbox's consent page redirecting to its callback."""
+    with run_web_service(settings=settings, **options) as service:
+        sandbox.control.config(redirect_url=service.url(CALLBACK))
+        yield service
+
+
+def get(url: str) -> requests.Response:
+    """One browser step: GET without following redirects."""
+    return requests.get(url, allow_redirects=False, timeout=30)
+
+
+def query(url: str) -> dict[str, str]:
+    """The query parameters of ``url``."""
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def consent(service: WebService, extra: str = "") -> str:
+    """Click "connect" and consent on the sandbox; returns the callback URL it redirects to."""
+    to_tiktok = get(service.url("/tiktok/seller/authorize"))
+    assert to_tiktok.status_code == 302
+    back = get(to_tiktok.headers["location"] + extra)
+    assert back.status_code == 302
+    return back.headers["location"]

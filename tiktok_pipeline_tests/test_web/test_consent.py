@@ -7,74 +7,31 @@ import html
 import socket
 import time
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
-import requests
 import sqlalchemy as sa
 
 from tiktok_pipeline.client import TikTokShopClient
 from tiktok_pipeline.client.retry import NO_RETRIES
 from tiktok_pipeline.config import Settings
-from tiktok_pipeline.sandbox import RunningSandbox, SandboxConfig, run_sandbox
+from tiktok_pipeline.sandbox import RunningSandbox
 from tiktok_pipeline.store import Store
 from tiktok_pipeline.web import StateSigner, WebService, run_web_service
-
-CALLBACK = "/tiktok/seller/authorized"
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[RunningSandbox]:
-    """A small sandbox: one seller with two shops."""
-    config = SandboxConfig(sellers=1, shops=2, orders_per_shop=5, products_per_shop=2, days=2)
-    with run_sandbox(config) as running:
-        yield running
-
-
-def sandbox_settings(sandbox: RunningSandbox, database_url: str, **changes) -> Settings:
-    """Settings of a web service that talks to the sandbox for everything TikTok does."""
-    values = {
-        "app_key": sandbox.config.app_key,
-        "app_secret": sandbox.config.app_secret,
-        "service_id": sandbox.config.service_id,
-        "api_base_url": sandbox.base_url,
-        "auth_base_url": sandbox.base_url,
-        "consent_base_url": sandbox.base_url,
-        "database_url": database_url,
-    }
-    return Settings(**(values | changes))
-
-
-def start(sandbox: RunningSandbox, settings: Settings, **options) -> Iterator[WebService]:
-    """The web service, with the sandbox's consent page redirecting to its callback."""
-    with run_web_service(settings=settings, **options) as service:
-        sandbox.control.config(redirect_url=service.url(CALLBACK))
-        yield service
+from tiktok_pipeline_tests.test_web.helpers import (
+    CALLBACK,
+    consent,
+    get,
+    query,
+    sandbox_settings,
+    start,
+)
 
 
 @pytest.fixture
 def service(sandbox: RunningSandbox, sqlite_db_url: str) -> Iterator[WebService]:
     """The web service wired to the sandbox, with a fresh SQLite store."""
     yield from start(sandbox, sandbox_settings(sandbox, sqlite_db_url))
-
-
-def get(url: str) -> requests.Response:
-    """One browser step: GET without following redirects."""
-    return requests.get(url, allow_redirects=False, timeout=30)
-
-
-def query(url: str) -> dict[str, str]:
-    """The query parameters of ``url``."""
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
-def consent(service: WebService, extra: str = "") -> str:
-    """Click "connect" and consent on the sandbox; returns the callback URL it redirects to."""
-    to_tiktok = get(service.url("/tiktok/seller/authorize"))
-    assert to_tiktok.status_code == 302
-    back = get(to_tiktok.headers["location"] + extra)
-    assert back.status_code == 302
-    return back.headers["location"]
 
 
 def test_a_seller_connects_their_shops_in_one_click(

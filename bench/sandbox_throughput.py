@@ -11,6 +11,8 @@ Prints ONE JSON line:
     pages_per_s_warm         the same walk again (served from the caches)
     parsed_pages_per_s_*     the same, with a client that json-decodes every page (~350 KB)
     update_window_*          an incremental-style walk: orders updated during one day
+    server_cpu_ms_per_page_* CPU time of the server process per page (cold, warm walks);
+    client_cpu_ms_per_page_* and of this client: steadier than pages/s on a busy machine
     peak_server_mib          VmHWM (peak RSS) of the server process
 
 Usage: .venv/bin/python bench/sandbox_throughput.py [--orders 1000000] [--pages 1000]
@@ -86,9 +88,18 @@ def vm_hwm_mib(pid: int) -> float:
     return float("nan")
 
 
-def walk(client: Client, cipher: str, body: dict, pages: int, parse: bool
-         ) -> tuple[int, int, float]:
-    """Walk up to ``pages`` pages; returns (pages, total_count, seconds).
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def walk(client: Client, cipher: str, body: dict, pages: int, parse: bool, server_pid: int
+         ) -> tuple[int, int, float, float, float]:
+    """Walk up to ``pages`` pages.
+
+    Returns (pages, total_count, seconds, server CPU seconds, client CPU seconds): the CPU
+    times show where a page's time goes, and vary less than wall time on a busy machine.
 
     ``parse``: decode every page with ``json.loads`` like a real client; otherwise only read
     ``next_page_token`` from the head of the body, so that the figure shows what the server
@@ -96,6 +107,8 @@ def walk(client: Client, cipher: str, body: dict, pages: int, parse: bool
     """
     token = ""
     n_pages = total = 0
+    server_cpu = cpu_seconds(server_pid)
+    client_cpu = time.process_time()
     start = time.perf_counter()
     while n_pages < pages:
         query = {"shop_cipher": cipher, "page_size": "100"}
@@ -116,7 +129,9 @@ def walk(client: Client, cipher: str, body: dict, pages: int, parse: bool
         n_pages += 1
         if not token:
             break
-    return n_pages, total, time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    return (n_pages, total, elapsed, cpu_seconds(server_pid) - server_cpu,
+            time.process_time() - client_cpu)
 
 
 def main() -> int:
@@ -168,16 +183,21 @@ def main() -> int:
         recent = {"create_time_lt": ANCHOR}
         older = {"create_time_lt": ANCHOR - 30 * 86400}
         day = {"update_time_ge": ANCHOR - 86400, "update_time_lt": ANCHOR}
-        serve_cold = walk(client, cipher, recent, args.pages, parse=False)
-        serve_warm = walk(client, cipher, recent, args.pages, parse=False)
-        parsed_cold = walk(client, cipher, older, args.pages, parse=True)
-        parsed_warm = walk(client, cipher, older, args.pages, parse=True)
-        upd_cold = walk(client, cipher, day, args.pages, parse=False)
-        upd_warm = walk(client, cipher, day, args.pages, parse=False)
+        pid = server.pid
+        serve_cold = walk(client, cipher, recent, args.pages, False, pid)
+        serve_warm = walk(client, cipher, recent, args.pages, False, pid)
+        parsed_cold = walk(client, cipher, older, args.pages, True, pid)
+        parsed_warm = walk(client, cipher, older, args.pages, True, pid)
+        upd_cold = walk(client, cipher, day, args.pages, False, pid)
+        upd_warm = walk(client, cipher, day, args.pages, False, pid)
 
-        def rate(result: tuple[int, int, float]) -> float:
+        def rate(result: tuple[int, int, float, float, float]) -> float:
             """Pages per second of a walk."""
             return round(result[0] / result[2], 1)
+
+        def per_page_ms(result: tuple[int, int, float, float, float], which: int) -> float:
+            """CPU milliseconds per page of a walk (3: server, 4: client)."""
+            return round(1000 * result[which] / result[0], 2)
 
         figures = {
             "orders_in_shop": serve_cold[1],
@@ -190,6 +210,10 @@ def main() -> int:
             "update_window_orders": upd_cold[1],
             "update_window_pages_per_s_cold": rate(upd_cold),
             "update_window_pages_per_s_warm": rate(upd_warm),
+            "server_cpu_ms_per_page_cold": per_page_ms(serve_cold, 3),
+            "server_cpu_ms_per_page_warm": per_page_ms(serve_warm, 3),
+            "client_cpu_ms_per_page_cold": per_page_ms(serve_cold, 4),
+            "client_cpu_ms_per_page_warm": per_page_ms(serve_warm, 4),
             "startup_server_mib": round(startup_mib, 1),
             "peak_server_mib": round(vm_hwm_mib(server.pid), 1),
         }

@@ -206,9 +206,17 @@ def _percentile(sorted_values: list[float], share: float) -> float:
     return sorted_values[index]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_phase(pool, port: int, phase: str, options: argparse.Namespace, rate: float | None,
-              duration: float) -> tuple[dict, list[str]]:
+              duration: float, server_pid: int) -> tuple[dict, list[str]]:
     """Drive one phase from the worker processes; returns its figures and the unique ids."""
+    cpu_before = _cpu_seconds(server_pid)
+    load_before = os.getloadavg()[0]
     per_worker_rate = None if rate is None else rate / options.workers
     start_wall = time.time() + 0.5
     jobs = [
@@ -224,6 +232,7 @@ def run_phase(pool, port: int, phase: str, options: argparse.Namespace, rate: fl
         for status, count in r["statuses"].items():
             statuses[str(status)] = statuses.get(str(status), 0) + count
     elapsed = max(r["elapsed"] for r in results)
+    server_cpu = _cpu_seconds(server_pid) - cpu_before
     figures = {
         "target_rate": rate,
         "seconds": round(elapsed, 2),
@@ -237,6 +246,9 @@ def run_phase(pool, port: int, phase: str, options: argparse.Namespace, rate: fl
         "p95_ms": round(_percentile(latencies, 0.95), 2),
         "p99_ms": round(_percentile(latencies, 0.99), 2),
         "max_ms": round(latencies[-1], 2) if latencies else None,
+        # Independent of other load on the machine, unlike the latencies:
+        "server_cpu_ms_per_push": round(server_cpu * 1000 / max(1, len(latencies)), 3),
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     return figures, unique
 
@@ -350,10 +362,10 @@ def main() -> None:
             ctx = multiprocessing.get_context("spawn")
             with ctx.Pool(options.workers) as pool:
                 sustained, unique = run_phase(
-                    pool, port, "sustained", options, options.rate, options.duration
+                    pool, port, "sustained", options, options.rate, options.duration, service.pid
                 )
                 maximum, unique_max = run_phase(
-                    pool, port, "max", options, None, options.max_duration
+                    pool, port, "max", options, None, options.max_duration, service.pid
                 )
         finally:
             service.terminate()

@@ -164,7 +164,10 @@ class MissingScope(TikTokAPIError):
 class SignatureError(TikTokAPIError):
     """TikTok rejected the ``sign`` (``106001``): usually a wrong app secret."""
 
-    hint = "check TIKTOK_APP_SECRET (and the server clock, which must be within 5 minutes)"
+    hint = (
+        "check TIKTOK_APP_KEY and TIKTOK_APP_SECRET (and the server clock, which must be within "
+        "5 minutes of TikTok's)"
+    )
 
 
 class TransportError(TikTokAPIError):
@@ -195,15 +198,21 @@ class InvalidResponse(TransportError):
         return False
 
 
+#: The auth host's codes for a code that is unknown, used or expired (exchange) and for a
+#: refresh token that is (refresh). 36004003 is a wrong app key or secret on either call.
+BAD_AUTH_CODE_CODES = frozenset({36004004, 36004005})
+BAD_APP_CREDENTIALS_CODES = frozenset({36004003})
+
+
 def _error_class(
     code: int | None, http_status: int | None, token_call: str | None
 ) -> type[TikTokAPIError]:
     if code is not None:
-        if token_call == "exchange" and str(code).startswith("360040"):
+        if code in BAD_APP_CREDENTIALS_CODES:
+            return SignatureError
+        if token_call == "exchange" and code in BAD_AUTH_CODE_CODES:
             return AuthorizationCodeInvalid
-        if token_call == "refresh" and (
-            code in DEAD_REFRESH_TOKEN_CODES or str(code).startswith("360040")
-        ):
+        if token_call == "refresh" and code in DEAD_REFRESH_TOKEN_CODES:
             return RefreshTokenInvalid
         if code in ACCESS_TOKEN_EXPIRED_CODES:
             return AccessTokenExpired

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 from urllib3.exceptions import NewConnectionError
 
@@ -322,7 +323,7 @@ def _decode(
     response: requests.Response, call: Call, secrets: Iterable[str | None]
 ) -> dict[str, Any]:
     try:
-        envelope = response.json()
+        envelope = orjson.loads(response.content)
     except (ValueError, requests.exceptions.RequestException):
         envelope = None
     if not isinstance(envelope, dict) or "code" not in envelope:

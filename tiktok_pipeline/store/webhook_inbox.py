@@ -46,6 +46,24 @@ _ROW_COLUMNS = [
 ]
 
 
+#: The columns a new push fills.
+_INSERTED = (
+    "dedupe_key",
+    "tts_notification_id",
+    "type",
+    "event_type",
+    "shop_id",
+    "push_timestamp",
+    "push_time",
+    "data",
+    "raw_body",
+    "route",
+    "received_at",
+    "status",
+    "attempts",
+)
+
+
 def dedupe_key(raw_body: bytes, payload: Mapping[str, Any]) -> str:
     """``tts_notification_id`` when the push has one, else ``sha256:<hex of the raw body>``."""
     notification_id = payload.get("tts_notification_id")
@@ -71,6 +89,22 @@ class WebhookInbox:
     def __init__(self, engine: sa.Engine) -> None:
         """Use ``engine`` (already migrated) for every query."""
         self.engine = engine
+        self._insert: Any = None
+
+    def _insert_statement(self, conn: sa.Connection) -> Any:
+        """The INSERT of a push, built once: the receiver runs it hundreds of times a second.
+
+        ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to finish, so two
+        deliveries of one push never both report created=True.
+        """
+        if self._insert is None:
+            self._insert = (
+                upsert_insert(conn, inbox_t)
+                .values({name: sa.bindparam(name) for name in _INSERTED})
+                .on_conflict_do_nothing(index_elements=[inbox_t.c.dedupe_key])
+                .returning(inbox_t.c.id)
+            )
+        return self._insert
 
     def add(
         self,
@@ -117,15 +151,7 @@ class WebhookInbox:
             "attempts": 0,
         }
         with self.engine.begin() as conn:
-            # ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to finish,
-            # so two deliveries of one push never both report created=True.
-            statement = (
-                upsert_insert(conn, inbox_t)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=[inbox_t.c.dedupe_key])
-                .returning(inbox_t.c.id)
-            )
-            row_id = conn.execute(statement).scalar_one_or_none()
+            row_id = conn.execute(self._insert_statement(conn), values).scalar_one_or_none()
             if row_id is not None:
                 return row_id, True
             existing = conn.execute(

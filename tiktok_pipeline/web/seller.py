@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from tiktok_pipeline.client import (
     AuthorizationCodeInvalid,
+    SignatureError,
     TikTokAPIError,
     TikTokShopClient,
     TransportError,
@@ -190,9 +191,18 @@ class SellerAuthorization:
                     "Authorization code not accepted",
                     f"TikTok did not accept this authorization code ({_tiktok_said(exc)}). A "
                     "code works once and for 30 minutes, so it was probably used or expired: "
-                    "start the authorization again to get a new one. If TikTok names the app "
-                    "key or secret, the web service's TIKTOK_APP_KEY or TIKTOK_APP_SECRET is "
-                    "wrong.",
+                    "start the authorization again to get a new one.",
+                )
+            ) from None
+        except SignatureError as exc:
+            log.error("seller callback: TikTok refused the app's credentials: %s", exc)
+            raise ConnectFailed(
+                pages.error_page(
+                    400,
+                    "The app's credentials were refused",
+                    f"TikTok refused this service's app credentials ({_tiktok_said(exc)}): "
+                    "the administrator must check the web service's TIKTOK_APP_KEY and "
+                    "TIKTOK_APP_SECRET, then you can start the authorization again.",
                 )
             ) from None
         except TransportError as exc:

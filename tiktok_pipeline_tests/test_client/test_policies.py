@@ -103,6 +103,10 @@ def test_registry_gives_one_limiter_per_app_and_shop():
         (36004005, 200, "refresh", RefreshTokenInvalid),
         (105001, 200, "refresh", RefreshTokenInvalid),
         (36004005, 200, "exchange", AuthorizationCodeInvalid),
+        (36004004, 200, "exchange", AuthorizationCodeInvalid),
+        (36004003, 200, "exchange", SignatureError),
+        (36004003, 200, "refresh", SignatureError),
+        (36004002, 200, "refresh", TikTokAPIError),
         (12052048, 200, None, TikTokAPIError),
     ],
 )

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import dagster as dg
+import pytest
 import sqlalchemy as sa
 
 from tiktok_pipeline.defs.resources import StoreResource
@@ -14,6 +15,13 @@ from tiktok_pipeline.defs.webhooks.sensor import build_webhook_sensor
 from tiktok_pipeline.store.models import InboxRow
 from tiktok_pipeline.web import run_web_service
 from tiktok_pipeline_tests.test_defs.conftest import authorize_seller, day_key
+
+
+@pytest.fixture(autouse=True)
+def _clock_back(sandbox):
+    """Tests here move the sandbox's clock; put it back for the next one."""
+    yield
+    sandbox.control.reset()
 
 
 def _row(row_id: int, type_: int, data: dict, shop_id: str | None = "S1") -> InboxRow:
@@ -74,10 +82,23 @@ def _tick(sensor, instance, database, cursor=None) -> dg.SensorResult:
         return sensor(context)
 
 
-def _run(defs, instance, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
+#: Run config that makes the client give up after one attempt (failure tests stay fast).
+ONE_ATTEMPT = {
+    "tiktok": {
+        "config": {
+            "app_key": {"env": "TIKTOK_APP_KEY"},
+            "app_secret": {"env": "TIKTOK_APP_SECRET"},
+            "max_attempts": 1,
+        }
+    }
+}
+
+
+def _run(defs, instance, request: dg.RunRequest, resources=None) -> dg.ExecuteInProcessResult:
     job = defs.resolve_job_def(request.job_name)
+    run_config = {**request.run_config, **({"resources": resources} if resources else {})}
     return job.execute_in_process(
-        run_config=request.run_config, instance=instance, tags=request.tags, raise_on_error=False
+        run_config=run_config, instance=instance, tags=request.tags, raise_on_error=False
     )
 
 
@@ -220,7 +241,7 @@ def test_failed_refreshes_are_retried_then_given_up(
     sandbox.control.set_faults(error_503_share=1.0, paths=["/order/202309/orders"])
     try:
         first = _tick(sensor, instance, database)
-        assert not _run(defs, instance, first.run_requests[0]).success
+        assert not _run(defs, instance, first.run_requests[0], ONE_ATTEMPT).success
         status, attempts, error = _status(store, row_id)
         assert (status, attempts) == ("pending", 1) and "ServerError" in error
         # The next tick hands the row out again, under a new run key.
@@ -231,7 +252,7 @@ def test_failed_refreshes_are_retried_then_given_up(
         request = request.with_replaced_attrs(
             run_config={"ops": {"apply_webhooks": {"config": {**config, "max_attempts": 2}}}}
         )
-        assert not _run(defs, instance, request).success
+        assert not _run(defs, instance, request, ONE_ATTEMPT).success
         assert _status(store, row_id)[:2] == ("failed", 2)
     finally:
         sandbox.control.clear_faults()
@@ -267,7 +288,6 @@ def test_a_push_from_the_sandbox_reaches_the_warehouse(
             sandbox.control.deliveries(wait=30)
         finally:
             api.event.delete_webhook(body={"event_type": "ORDER_STATUS_CHANGE"})
-            sandbox.control.reset()
     pushes = store.webhooks.ready(after_id=0, dispatched_before=datetime.now(UTC), limit=10_000)
     assert pushes and {p.type for p in pushes} == {1}
     result = _tick(sensor, instance, database, cursor)

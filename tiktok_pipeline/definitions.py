@@ -34,7 +34,6 @@ from tiktok_pipeline.defs.resources import default_resources
 from tiktok_pipeline.defs.webhooks.job import webhook_refresh_job
 from tiktok_pipeline.defs.webhooks.sensor import build_webhook_sensor
 
-
 # Dagster 1.13 warns that `owners` is beta each time it binds resources to a sensor, although
 # no sensor here sets owners; the warning fills `dagster dev`'s output every few seconds.
 warnings.filterwarnings("ignore", message="Parameter `owners` of initializer `SensorDefinition")

@@ -123,6 +123,7 @@ def _drop_database(url: str) -> None:
 
 def _prepare(database_url: str, base_url: str) -> None:
     from tiktok_pipeline.client import TikTokShopClient
+    from tiktok_pipeline.lifecycle import connect_seller
     from tiktok_pipeline.store import Store
     from tiktok_pipeline.warehouse import Warehouse
 
@@ -130,9 +131,7 @@ def _prepare(database_url: str, base_url: str) -> None:
     Warehouse.from_url(database_url, upgrade=True)
     client = TikTokShopClient(APP_KEY, APP_SECRET, base_url=base_url, auth_base_url=base_url)
     code = requests.post(f"{base_url}/sandbox/authorize", json={}, timeout=10).json()["code"]
-    data = client.auth.access_token(code)["data"]
-    shops = client.shop(access_token=data["access_token"]).authorization.shops()["data"]["shops"]
-    store.tokens.save_authorization(data, shops)
+    connect_seller(client, store, code)
     store.close()
 
 

@@ -105,3 +105,50 @@ def from_epoch(seconds: int | float | str | None) -> datetime | None:
     if seconds is None or seconds == "":
         return None
     return datetime.fromtimestamp(int(seconds), UTC)
+
+
+def run_alembic_environment(metadata: sa.MetaData, version_table: str, default_url: str) -> None:
+    """The body of an Alembic ``env.py`` for one of the project's schemas.
+
+    ``upgrade_schema`` passes the connection and the version table in ``config.attributes``; run
+    by hand (``alembic -c ...``) it falls back to ``sqlalchemy.url`` or ``default_url``. Only
+    ``metadata``'s tables are compared by autogenerate, so the store and the warehouse can share
+    one database while keeping their own migrations.
+    """
+    from alembic import context
+
+    config = context.config
+
+    def include_name(name, type_, parent_names) -> bool:
+        return type_ != "table" or name in metadata.tables
+
+    def configure(**kwargs) -> None:
+        context.configure(
+            target_metadata=metadata,
+            version_table=config.attributes.get("version_table", version_table),
+            include_name=include_name,
+            compare_type=True,
+            **kwargs,
+        )
+
+    def run(connection: sa.Connection) -> None:
+        configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+
+    url = config.get_main_option("sqlalchemy.url") or default_url
+    if context.is_offline_mode():
+        configure(url=url, literal_binds=True, dialect_opts={"paramstyle": "named"})
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        run(connection)
+        return
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            run(connection)
+    finally:
+        engine.dispose()

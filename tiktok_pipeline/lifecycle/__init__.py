@@ -4,6 +4,7 @@ Plain Python (no Dagster): the CLI's ``tokens`` commands and the Dagster mainten
 both call these functions.
 """
 
+from tiktok_pipeline.lifecycle.connect import connect_seller
 from tiktok_pipeline.lifecycle.durations import format_duration, parse_duration
 from tiktok_pipeline.lifecycle.flush import FlushReport, RemovedAuthorization, flush
 from tiktok_pipeline.lifecycle.links import AUTHORIZE_PATH, reauthorize_url
@@ -23,6 +24,7 @@ __all__ = [
     "RefreshReport",
     "RemovedAuthorization",
     "ShopTokenStatus",
+    "connect_seller",
     "flush",
     "format_duration",
     "parse_duration",

@@ -14,12 +14,12 @@ import logging
 import re
 import threading
 import weakref
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from tiktok_pipeline.client.transport import RequestRecord
 from tiktok_pipeline.db import utcnow
 from tiktok_pipeline.redaction import REDACTED, SECRET_KEYS, redact
 from tiktok_pipeline.store.schema import tiktok_requests
@@ -36,24 +36,8 @@ _PAIR = re.compile(rf"(?i)(\b(?:{_SECRET_NAMES})\b\s*[=:]\s*)([^&\s,;\"']+)")
 _JSON_PAIR = re.compile(rf'(?i)("(?:{_SECRET_NAMES})"\s*:\s*)"(?:[^"\\]|\\.)*"')
 
 
-@dataclass
-class RequestLogEntry:
-    """What one API call did; the client fills it in, the writer stores it."""
-
-    action: str
-    method: str
-    path: str
-    shop_id: str | None = None
-    query: dict | None = None
-    body: str | None = None
-    http_status: int | None = None
-    code: int | None = None
-    message: str | None = None
-    request_id: str | None = None
-    attempt: int = 1
-    duration_ms: float | None = None
-    error: str | None = None
-    created_at: datetime = field(default_factory=utcnow)
+#: One API call as the client records it (the store writes exactly what the client reports).
+RequestLogEntry = RequestRecord
 
 
 def scrub_text(text: str | None) -> str | None:
@@ -87,7 +71,6 @@ def _clip(value: str | None, length: int) -> str | None:
 
 
 def _row(entry: Any) -> dict[str, Any]:
-    # Duck-typed: the client's RequestRecord has the same fields as RequestLogEntry.
     query = redact(dict(entry.query)) if entry.query else None
     code = entry.code
     if code is not None:
@@ -161,8 +144,7 @@ class RequestLogWriter:
     def record(self, entry: RequestLogEntry) -> None:
         """Buffer ``entry`` for writing; returns at once and never raises.
 
-        Any object with :class:`RequestLogEntry`'s attributes is accepted (the client's
-        ``RequestRecord`` is one).
+        Any object with :class:`RequestLogEntry`'s attributes is accepted.
         """
         try:
             if len(self._buffer) >= self.max_queue:

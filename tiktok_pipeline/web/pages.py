@@ -8,10 +8,11 @@ the callback URL itself carries the auth code.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from starlette.responses import HTMLResponse
+
+from tiktok_pipeline.store import Shop
 
 AUTHORIZE_PATH = "/tiktok/seller/authorize"
 
@@ -44,13 +45,13 @@ def _again_link(label: str = "Connect a shop again") -> str:
     return f'<p><a href="{AUTHORIZE_PATH}">{html.escape(label)}</a></p>'
 
 
-def connected_page(seller_name: str | None, shops: Iterable[Mapping[str, Any]]) -> HTMLResponse:
+def connected_page(seller_name: str | None, shops: Iterable[Shop]) -> HTMLResponse:
     """200: the seller's shops are connected; lists each shop's name, region and id."""
     rows = "".join(
         "<tr><td>{}</td><td>{}</td><td>{}</td></tr>".format(
-            html.escape(str(shop.get("name") or "(no name)")),
-            html.escape(str(shop.get("region") or "-")),
-            html.escape(str(shop.get("id") or "-")),
+            html.escape(shop.name or "(no name)"),
+            html.escape(shop.region or "-"),
+            html.escape(shop.id),
         )
         for shop in shops
     )

@@ -9,8 +9,6 @@ fetched and both are stored once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -25,7 +23,8 @@ from tiktok_pipeline.client import (
     TikTokShopClient,
     TransportError,
 )
-from tiktok_pipeline.store import Store
+from tiktok_pipeline.lifecycle.connect import connect_seller
+from tiktok_pipeline.store import Shop, Store
 from tiktok_pipeline.web import pages
 from tiktok_pipeline.web.errors import db_error_text
 from tiktok_pipeline.web.state import InvalidState, StateSigner
@@ -168,21 +167,10 @@ class SellerAuthorization:
             return exc.response
         return pages.connected_page(seller_name, shops)
 
-    def connect(self, code: str) -> tuple[str | None, list[Mapping[str, Any]]]:
+    def connect(self, code: str) -> tuple[str | None, list[Shop]]:
         """Exchange ``code``, list the shops, store them; returns (seller name, shops)."""
         try:
-            token = self.client.auth.access_token(code)["data"]
-            access_token = token.get("access_token")
-            if not access_token:
-                raise ConnectFailed(
-                    pages.error_page(
-                        502,
-                        "TikTok did not return a token",
-                        "TikTok answered the token exchange without an access token. Start "
-                        "again in a few minutes.",
-                    )
-                )
-            listing = self.client.shop(access_token=access_token).authorization.shops()
+            authorization, stored = connect_seller(self.client, self.store, code)
         except AuthorizationCodeInvalid as exc:
             log.info("seller callback refused: TikTok rejected the code exchange: %s", exc)
             raise ConnectFailed(
@@ -225,17 +213,14 @@ class SellerAuthorization:
                     "keeps failing, check the web service's app key, secret and service id.",
                 )
             ) from None
-        shops = list((listing.get("data") or {}).get("shops") or [])
-        try:
-            authorization, stored = self.store.tokens.save_authorization(token, shops)
         except ValueError as exc:
             log.error("seller callback: TikTok's token answer is unusable: %s", exc)
             raise ConnectFailed(
                 pages.error_page(
                     502,
                     "TikTok's answer was incomplete",
-                    "TikTok's token answer lacked a field the service needs (such as open_id). "
-                    "Start the authorization again.",
+                    "TikTok's token answer lacked a field the service needs (an access token "
+                    "or the open_id). Start the authorization again.",
                 )
             ) from None
         except sa.exc.SQLAlchemyError as exc:
@@ -258,7 +243,7 @@ class SellerAuthorization:
             len(stored),
             ", ".join(shop.id for shop in stored) or "none",
         )
-        return authorization.seller_name, shops
+        return authorization.seller_name, stored
 
 
 def _tiktok_said(exc: TikTokAPIError) -> str:

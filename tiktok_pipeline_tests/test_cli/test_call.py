@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from tiktok_pipeline.client import TikTokShopClient
+from tiktok_pipeline.lifecycle import connect_seller
 from tiktok_pipeline.sandbox import SandboxConfig, run_sandbox
 from tiktok_pipeline.store import Store
 
@@ -45,17 +46,14 @@ def _cli(env, *args: str) -> subprocess.CompletedProcess:
 
 
 def _authorize(sandbox, database_url: str) -> list[str]:
-    store = Store.from_url(database_url)
     client = TikTokShopClient(
         sandbox.config.app_key,
         sandbox.config.app_secret,
         base_url=sandbox.base_url,
         auth_base_url=sandbox.base_url,
     )
-    data = client.auth.access_token(sandbox.authorize())["data"]
-    shops = client.shop(access_token=data["access_token"]).authorization.shops()["data"]["shops"]
-    store.tokens.save_authorization(data, shops)
-    return [shop["id"] for shop in shops]
+    _, shops = connect_seller(client, Store.from_url(database_url), sandbox.authorize())
+    return [shop.id for shop in shops]
 
 
 def test_db_upgrade_then_shops_list_then_a_call(sandbox, env, sqlite_db_url):

@@ -7,6 +7,7 @@ import json
 import logging
 import multiprocessing
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -18,8 +19,9 @@ from tiktok_pipeline.client import (
     TikTokShopClient,
     UnknownShopError,
 )
+from tiktok_pipeline.lifecycle import connect_seller
 from tiktok_pipeline.sandbox import SandboxConfig, run_sandbox
-from tiktok_pipeline.store import Store
+from tiktok_pipeline.store import Authorization, Store
 from tiktok_pipeline_tests.test_client.conftest import FAST_RETRIES
 
 
@@ -49,12 +51,10 @@ def environment(sandbox, database_url, monkeypatch):
     return env
 
 
-def _authorize(client: TikTokShopClient, sandbox) -> dict:
+def _authorize(client: TikTokShopClient, sandbox) -> Authorization:
     """What the seller callback does: exchange a code and store the tokens and shops."""
-    data = client.auth.access_token(sandbox.authorize())["data"]
-    shops = client.shop(access_token=data["access_token"]).authorization.shops()["data"]["shops"]
-    client.store.tokens.save_authorization(data, shops)
-    return data
+    authorization, _ = connect_seller(client, client.store, sandbox.authorize())
+    return authorization
 
 
 def _refresh_calls(sandbox) -> int:
@@ -103,8 +103,8 @@ def test_a_token_near_expiry_is_refreshed_once_before_the_call(environment, sand
             client.store.tokens.get_shop(sandbox.shops[0].id).authorization_id
         )
         assert _refresh_calls(sandbox) == before + 1
-        assert stored.access_token != first["access_token"]
-        assert stored.refresh_token != first["refresh_token"]  # the rotated one was persisted
+        assert stored.access_token != first.access_token
+        assert stored.refresh_token != first.refresh_token  # the rotated one was persisted
         # The other shop of the same authorization uses the refreshed token: no second refresh.
         client.shop(sandbox.shops[1].id).order.list(query={"page_size": 1})
         assert _refresh_calls(sandbox) == before + 1
@@ -137,7 +137,7 @@ def test_a_dead_refresh_token_marks_the_shops_for_reauthorization(environment, s
     with TikTokShopClient.from_env(retry=FAST_RETRIES) as client:
         data = _authorize(client, sandbox)
         api = client.shop(sandbox.shops[0].id)
-        sandbox.control.expire_tokens(open_id=data["open_id"], which="both")
+        sandbox.control.expire_tokens(open_id=data.open_id, which="both")
         with pytest.raises(RefreshTokenInvalid):
             api.order.list(query={"page_size": 1})
         assert {s.status for s in client.store.tokens.list_shops()} == {"needs_reauth"}
@@ -189,18 +189,13 @@ def test_no_secret_reaches_the_request_log_or_the_logs(environment, sandbox, cap
     sent_signs = []
 
     def remember_sign(response, *args, **kwargs):
-        sign = dict(
-            sa.engine.url.make_url("x://h/?" + response.request.url.partition("?")[2]).query
-        )
-        if "sign" in sign:
-            sent_signs.append(sign["sign"])
+        query = parse_qs(urlsplit(response.request.url).query)
+        sent_signs.extend(query.get("sign", []))
 
     with TikTokShopClient.from_env(retry=FAST_RETRIES) as client:
         client.transport.session.hooks["response"].append(remember_sign)
         code = sandbox.authorize()
-        data = client.auth.access_token(code)["data"]
-        shops = client.shop(access_token=data["access_token"]).authorization.shops()["data"]
-        client.store.tokens.save_authorization(data, shops["shops"])
+        first, _ = connect_seller(client, client.store, code)
         api = client.shop(sandbox.shops[0].id)
         api.order.list(query={"page_size": 2}, body={"order_status": "COMPLETED"})
         api.event.update_webhook(
@@ -220,8 +215,8 @@ def test_no_secret_reaches_the_request_log_or_the_logs(environment, sandbox, cap
     secrets = {
         "app secret": sandbox.config.app_secret,
         "auth code": code,
-        "access token": data["access_token"],
-        "refresh token": data["refresh_token"],
+        "access token": first.access_token,
+        "refresh token": first.refresh_token,
         "refreshed access token": refreshed.access_token,
         "refreshed refresh token": refreshed.refresh_token,
         **{f"sign {i}": sign for i, sign in enumerate(sent_signs)},

@@ -9,6 +9,7 @@ import pytest
 
 from tiktok_pipeline.client import TikTokShopClient
 from tiktok_pipeline.config import sqlite_url
+from tiktok_pipeline.lifecycle import connect_seller
 from tiktok_pipeline.sandbox import SandboxConfig, run_sandbox
 from tiktok_pipeline.store import Store
 from tiktok_pipeline.warehouse import Warehouse
@@ -75,10 +76,8 @@ def authorize_seller(sandbox, store: Store, open_id: str | None = None) -> list[
         base_url=sandbox.base_url,
         auth_base_url=sandbox.base_url,
     )
-    data = client.auth.access_token(sandbox.authorize(open_id))["data"]
-    shops = client.shop(access_token=data["access_token"]).authorization.shops()["data"]["shops"]
-    store.tokens.save_authorization(data, shops)
-    return [shop["id"] for shop in shops]
+    _, shops = connect_seller(client, store, sandbox.authorize(open_id))
+    return [shop.id for shop in shops]
 
 
 @pytest.fixture

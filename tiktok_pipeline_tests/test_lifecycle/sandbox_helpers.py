@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tiktok_pipeline.client import RetryPolicy, TikTokShopClient
+from tiktok_pipeline.lifecycle import connect_seller
 from tiktok_pipeline.sandbox import RunningSandbox, SandboxConfig
 from tiktok_pipeline.store import Authorization, Store
 
@@ -57,9 +58,7 @@ def connect(
         refresh_token_ttl=int(refresh.total_seconds()),
     )
     code = sandbox.authorize(sandbox.sellers[seller].open_id)
-    data = client.auth.access_token(code)["data"]
-    shops = client.shop(access_token=data["access_token"]).authorization.shops()["data"]["shops"]
-    authorization, _ = store.tokens.save_authorization(data, shops)
+    authorization, _ = connect_seller(client, store, code)
     # Later refreshes get a normal lifetime, whatever this seller was given.
     sandbox.control.config(access_token_ttl=7 * 86400, refresh_token_ttl=365 * 86400)
     return authorization

@@ -133,11 +133,15 @@ def test_transient_errors_are_retried_with_backoff(
     assert store.tokens.get_authorization(authorization.id).status.value == "active"
     store.request_log.flush()
     with store.engine.connect() as conn:
-        attempts = conn.execute(
-            sa.select(tiktok_requests.c.attempt)
-            .where(tiktok_requests.c.path == TOKEN_REFRESH_PATH)
-            .order_by(tiktok_requests.c.id)
-        ).scalars().all()
+        attempts = (
+            conn.execute(
+                sa.select(tiktok_requests.c.attempt)
+                .where(tiktok_requests.c.path == TOKEN_REFRESH_PATH)
+                .order_by(tiktok_requests.c.id)
+            )
+            .scalars()
+            .all()
+        )
     assert attempts == list(range(1, FAST_RETRY.max_attempts + 1))
 
     sandbox.control.set_faults(error_503_share=1.0, paths=[TOKEN_REFRESH_PATH], limit=1)

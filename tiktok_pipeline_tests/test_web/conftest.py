@@ -16,7 +16,9 @@ from tiktok_pipeline_tests.test_web.helpers import APP_KEY, APP_SECRET
 def settings(sqlite_db_url: str) -> Settings:
     """Settings with the official vector's app key and secret and a fresh SQLite file."""
     return Settings(
-        app_key=APP_KEY, app_secret=APP_SECRET, service_id="test-service",
+        app_key=APP_KEY,
+        app_secret=APP_SECRET,
+        service_id="test-service",
         database_url=sqlite_db_url,
     )
 

@@ -36,8 +36,9 @@ def sign(body: bytes, app_key: str = APP_KEY, app_secret: str = APP_SECRET) -> s
     return hmac.new(app_secret.encode(), app_key.encode() + body, hashlib.sha256).hexdigest()
 
 
-def push_body(type_number: int = 1, notification_id: str | None = "7380066284010030890",
-              **data: Any) -> bytes:
+def push_body(
+    type_number: int = 1, notification_id: str | None = "7380066284010030890", **data: Any
+) -> bytes:
     """A compact push body like TikTok's."""
     payload: dict[str, Any] = {"type": type_number}
     if notification_id is not None:
@@ -50,8 +51,14 @@ def push_body(type_number: int = 1, notification_id: str | None = "7380066284010
     return json.dumps(payload, separators=(",", ":")).encode()
 
 
-def post(service: WebService, route: str, body: bytes, *, signature: str | None = "sign",
-         headers: dict[str, str] | None = None) -> requests.Response:
+def post(
+    service: WebService,
+    route: str,
+    body: bytes,
+    *,
+    signature: str | None = "sign",
+    headers: dict[str, str] | None = None,
+) -> requests.Response:
     """POST ``body`` to ``/tiktok/webhooks/<route>``, signed unless ``signature`` says otherwise."""
     sent = {"Content-Type": "application/json"}
     if signature == "sign":
@@ -59,8 +66,9 @@ def post(service: WebService, route: str, body: bytes, *, signature: str | None 
     elif signature is not None:
         sent["Authorization"] = signature
     sent |= headers or {}
-    return requests.post(service.url(f"/tiktok/webhooks/{route}"), data=body, headers=sent,
-                         timeout=10)
+    return requests.post(
+        service.url(f"/tiktok/webhooks/{route}"), data=body, headers=sent, timeout=10
+    )
 
 
 def inbox(store: Store) -> list[Any]:

@@ -90,21 +90,33 @@ def test_set_all_events_registers_every_event_and_tiktoks_pushes_arrive(
     assert deliveries
     assert {d["http_status"] for d in deliveries} == {200}
     stored = [row for row in connected.store.webhooks.pending() if row.shop_id == shop_id]
-    assert {row.tts_notification_id for row in stored} == {
-        d["notification_id"] for d in deliveries
-    }
+    assert {row.tts_notification_id for row in stored} == {d["notification_id"] for d in deliveries}
     routes = {row.event_type: row.route for row in stored}
     assert routes["UPCOMING_AUTHORIZATION_EXPIRATION"] == "upcoming-authorization-expiration"
     assert routes["ORDER_STATUS_CHANGE"] == "order-status-change"
 
 
-def test_set_single_address_and_delete(
-    connected: Connected, capsys: pytest.CaptureFixture
-) -> None:
+def test_set_single_address_and_delete(connected: Connected, capsys: pytest.CaptureFixture) -> None:
     shop_id, base = connected.shop_id, connected.service.base_url
 
-    assert main(["webhooks", "set", "--shop", shop_id, "--event", "1", "--event",
-                 "return-status-change", "--event", "PACKAGE_UPDATE", "--single-address"]) == 0
+    assert (
+        main(
+            [
+                "webhooks",
+                "set",
+                "--shop",
+                shop_id,
+                "--event",
+                "1",
+                "--event",
+                "return-status-change",
+                "--event",
+                "PACKAGE_UPDATE",
+                "--single-address",
+            ]
+        )
+        == 0
+    )
     rows = listing(shop_id, capsys)
     assert {name: row["tiktok_address"] for name, row in rows.items()} == {
         "ORDER_STATUS_CHANGE": f"{base}/tiktok/webhooks/all",
@@ -112,8 +124,21 @@ def test_set_single_address_and_delete(
         "PACKAGE_UPDATE": f"{base}/tiktok/webhooks/all",
     }
 
-    assert main(["webhooks", "set", "--shop", shop_id, "--event", "PACKAGE_UPDATE",
-                 "--address", "https://hooks.example.com/tiktok"]) == 0
+    assert (
+        main(
+            [
+                "webhooks",
+                "set",
+                "--shop",
+                shop_id,
+                "--event",
+                "PACKAGE_UPDATE",
+                "--address",
+                "https://hooks.example.com/tiktok",
+            ]
+        )
+        == 0
+    )
     assert listing(shop_id, capsys)["PACKAGE_UPDATE"]["recorded_address"] == (
         "https://hooks.example.com/tiktok"
     )
@@ -121,7 +146,8 @@ def test_set_single_address_and_delete(
     assert main(["webhooks", "delete", "--shop", shop_id, "--event", "order-status-change"]) == 0
     assert set(listing(shop_id, capsys)) == {"RETURN_STATUS_CHANGE", "PACKAGE_UPDATE"}
     assert {h.event_type for h in connected.store.event_webhooks.list(shop_id)} == {
-        "RETURN_STATUS_CHANGE", "PACKAGE_UPDATE"
+        "RETURN_STATUS_CHANGE",
+        "PACKAGE_UPDATE",
     }
 
     assert main(["webhooks", "delete", "--shop", shop_id, "--all-events"]) == 0
@@ -157,7 +183,10 @@ def test_a_hand_made_change_at_tiktok_shows_as_out_of_sync(
     ],
 )
 def test_bad_input_gets_a_clear_error(
-    connected: Connected, capsys: pytest.CaptureFixture, argv: list[str], code: int,
+    connected: Connected,
+    capsys: pytest.CaptureFixture,
+    argv: list[str],
+    code: int,
     message: str,
 ) -> None:
     if "--shop" not in argv:
@@ -190,12 +219,20 @@ def test_serve_runs_the_service_until_terminated(tmp_path, sqlite_db_url: str) -
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "TIKTOK_APP_KEY": "key", "TIKTOK_APP_SECRET": "secret",
-           "TIKTOK_DATABASE_URL": sqlite_db_url, "TIKTOK_DATA_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "TIKTOK_APP_KEY": "key",
+        "TIKTOK_APP_SECRET": "secret",
+        "TIKTOK_DATABASE_URL": sqlite_db_url,
+        "TIKTOK_DATA_DIR": str(tmp_path),
+    }
     command = "import sys; from tiktok_pipeline.cli import main; sys.exit(main(sys.argv[1:]))"
     process = subprocess.Popen(
         [sys.executable, "-c", command, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         health = None

@@ -71,8 +71,14 @@ def test_a_seller_connects_their_shops_in_one_click(
     assert {s.authorization_id for s in stored} == {authorization.id}
     assert {s.cipher for s in stored} == {s.cipher for s in shops}
 
-    secrets = [authorization.access_token, authorization.refresh_token, code, state,
-               sandbox.config.app_secret, *(s.cipher for s in shops)]
+    secrets = [
+        authorization.access_token,
+        authorization.refresh_token,
+        code,
+        state,
+        sandbox.config.app_secret,
+        *(s.cipher for s in shops),
+    ]
     shown = page.text + str(dict(page.headers))
     assert [s for s in secrets if s in shown] == []
     assert page.headers["referrer-policy"] == "no-referrer"
@@ -206,8 +212,12 @@ def test_a_failing_shop_listing_gets_502_and_stores_nothing(
     settings = sandbox_settings(sandbox, sqlite_db_url)
     store = Store.from_url(sqlite_db_url)
     client = TikTokShopClient(
-        settings.app_key, settings.app_secret, base_url=sandbox.base_url,
-        auth_base_url=sandbox.base_url, store=store, retry=NO_RETRIES,
+        settings.app_key,
+        settings.app_secret,
+        base_url=sandbox.base_url,
+        auth_base_url=sandbox.base_url,
+        store=store,
+        retry=NO_RETRIES,
     )
     sandbox.control.set_faults(error_503_share=1.0, paths=["/authorization/202309/shops"])
     try:
@@ -228,9 +238,13 @@ def test_an_unreachable_tiktok_gets_502(sandbox: RunningSandbox, sqlite_db_url: 
             sandbox, sqlite_db_url, auth_base_url=f"http://127.0.0.1:{port}"
         )
         store = Store.from_url(sqlite_db_url)
-        client = TikTokShopClient(settings.app_key, settings.app_secret,
-                                  auth_base_url=settings.auth_base_url, store=store,
-                                  retry=NO_RETRIES)
+        client = TikTokShopClient(
+            settings.app_key,
+            settings.app_secret,
+            auth_base_url=settings.auth_base_url,
+            store=store,
+            retry=NO_RETRIES,
+        )
         with run_web_service(settings=settings, store=store, client=client) as service:
             page = get(service.url(f"{CALLBACK}?code=some-code"))
         client.close()
@@ -250,8 +264,11 @@ def socket_closed_port() -> Iterator[int]:
 
 @pytest.mark.parametrize(
     ("query_string", "host"),
-    [("", "https://services.tiktokshop.com"), ("?region=us", "https://services.tiktokshops.us"),
-     ("?region=ROW", "https://services.tiktokshop.com")],
+    [
+        ("", "https://services.tiktokshop.com"),
+        ("?region=us", "https://services.tiktokshops.us"),
+        ("?region=ROW", "https://services.tiktokshop.com"),
+    ],
 )
 def test_the_consent_link_goes_to_tiktoks_regional_host(
     sqlite_db_url: str, query_string: str, host: str

@@ -28,10 +28,15 @@ def test_a_listener_runs_after_the_push_is_committed(
     [(event, status)] = seen
     assert status == "pending"
     assert (event.type, event.event_type, event.notification_id) == (
-        1, "ORDER_STATUS_CHANGE", "n-1"
+        1,
+        "ORDER_STATUS_CHANGE",
+        "n-1",
     )
-    assert (event.shop_id, event.timestamp, event.route) == ("7495540735365777507", 1718305585,
-                                                             "all")
+    assert (event.shop_id, event.timestamp, event.route) == (
+        "7495540735365777507",
+        1718305585,
+        "all",
+    )
     assert event.data == {"order_id": "42"}
     assert event.payload["data"] == {"order_id": "42"}
 
@@ -95,8 +100,7 @@ def test_listeners_see_each_push_once_and_only_their_events(
     hooks.on(12)(lambda e: returns.append(e.notification_id))
     hooks.on(None)(lambda e: everything.append(e.type))
 
-    for body in (push_body(1, "o1"), push_body(1, "o1"), push_body(12, "r1"),
-                 push_body(64, "u1")):
+    for body in (push_body(1, "o1"), push_body(1, "o1"), push_body(12, "r1"), push_body(64, "u1")):
         assert post(service, "all", body).status_code == 200
     assert hooks.wait_idle(10)
 

@@ -107,18 +107,18 @@ def test_a_push_without_notification_id_is_deduplicated_by_its_body(
 @pytest.mark.parametrize(
     ("case", "body"),
     [
-        ("not JSON", b"{\"type\": 1,"),
-        ("not UTF-8", b"{\"type\": 1, \"x\": \"\xff\xfe\"}"),
+        ("not JSON", b'{"type": 1,'),
+        ("not UTF-8", b'{"type": 1, "x": "\xff\xfe"}'),
         ("empty", b""),
-        ("an array", b"[{\"type\": 1}]"),
-        ("a string", b"\"type\""),
-        ("no type", b"{\"shop_id\": \"1\", \"data\": {}}"),
-        ("type as a string", b"{\"type\": \"1\", \"data\": {}}"),
-        ("type as a float", b"{\"type\": 1.5, \"data\": {}}"),
-        ("type as a boolean", b"{\"type\": true, \"data\": {}}"),
-        ("negative type", b"{\"type\": -1, \"data\": {}}"),
-        ("type too large", b"{\"type\": 99999999999, \"data\": {}}"),
-        ("deeply nested", b"{\"type\": 1, \"data\": " + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+        ("an array", b'[{"type": 1}]'),
+        ("a string", b'"type"'),
+        ("no type", b'{"shop_id": "1", "data": {}}'),
+        ("type as a string", b'{"type": "1", "data": {}}'),
+        ("type as a float", b'{"type": 1.5, "data": {}}'),
+        ("type as a boolean", b'{"type": true, "data": {}}'),
+        ("negative type", b'{"type": -1, "data": {}}'),
+        ("type too large", b'{"type": 99999999999, "data": {}}'),
+        ("deeply nested", b'{"type": 1, "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
     ],
 )
 def test_a_signed_body_that_is_not_a_push_gets_400(
@@ -141,9 +141,14 @@ def test_an_unknown_type_number_is_stored_not_refused(service: WebService) -> No
     assert (row.type, row.event_type, row.data) == (64, "UNKNOWN_64", {"request_id": "AR-1"})
 
 
-@pytest.mark.parametrize("event", [WebhookEvent.ORDER_STATUS_CHANGE,
-                                   WebhookEvent.RETURN_STATUS_CHANGE,
-                                   WebhookEvent.VIDEO_PRECHECK_RESULT])
+@pytest.mark.parametrize(
+    "event",
+    [
+        WebhookEvent.ORDER_STATUS_CHANGE,
+        WebhookEvent.RETURN_STATUS_CHANGE,
+        WebhookEvent.VIDEO_PRECHECK_RESULT,
+    ],
+)
 def test_a_per_event_route_stores_its_own_type(service: WebService, event: WebhookEvent) -> None:
     response = post(service, event.slug, push_body(type_number=int(event), notification_id="n1"))
 
@@ -167,7 +172,8 @@ def test_the_original_packages_event_names_still_route(service: WebService) -> N
     assert response.status_code == 200
     [row] = inbox(service.store)
     assert (row.event_type, row.route) == (
-        "UPCOMING_AUTHORIZATION_EXPIRATION", "upcoming-authorization-expiration"
+        "UPCOMING_AUTHORIZATION_EXPIRATION",
+        "upcoming-authorization-expiration",
     )
 
 
@@ -191,13 +197,15 @@ def test_a_body_over_the_limit_gets_413_and_is_not_stored(service: WebService) -
 
 def test_a_chunked_body_over_the_limit_gets_413(service: WebService) -> None:
     def chunks():
-        yield b"{\"type\": 1, \"data\": \""
+        yield b'{"type": 1, "data": "'
         for _ in range(20):
             yield b"x" * (MiB // 16)
-        yield b"\"}"
+        yield b'"}'
 
     response = requests.post(
-        service.url("/tiktok/webhooks/all"), data=chunks(), timeout=10,
+        service.url("/tiktok/webhooks/all"),
+        data=chunks(),
+        timeout=10,
         headers={"Authorization": "0" * 64, "Content-Type": "application/json"},
     )
 
@@ -222,15 +230,17 @@ def test_json_content_types_and_none_are_accepted(
     if content_type:
         headers["Content-Type"] = content_type
 
-    response = requests.post(service.url("/tiktok/webhooks/all"), data=body, headers=headers,
-                             timeout=10)
+    response = requests.post(
+        service.url("/tiktok/webhooks/all"), data=body, headers=headers, timeout=10
+    )
 
     assert response.status_code == 200
 
 
 def test_another_content_type_gets_415(service: WebService) -> None:
-    response = post(service, "all", push_body(),
-                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = post(
+        service, "all", push_body(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
 
     assert response.status_code == 415
     assert inbox(service.store) == []
@@ -268,8 +278,12 @@ def test_on_postgres_concurrent_deliveries_of_one_push_are_stored_once(
     bodies = [push_body(notification_id=f"pg-{n % 10}", order_id=str(n % 10)) for n in range(40)]
     try:
         with run_web_service(settings=settings, store=store) as running:
-            assert post(running, "all", official,
-                        signature=OFFICIAL["expected_authorization"]).status_code == 200
+            assert (
+                post(
+                    running, "all", official, signature=OFFICIAL["expected_authorization"]
+                ).status_code
+                == 200
+            )
             with ThreadPoolExecutor(8) as pool:
                 statuses = list(pool.map(lambda b: post(running, "all", b).status_code, bodies))
             assert post(running, "all", b"[]").status_code == 400

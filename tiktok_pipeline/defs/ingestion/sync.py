@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from tiktok_pipeline.client import ShopAPI, TikTokAPIError
-from tiktok_pipeline.db import utcnow
+from tiktok_pipeline.client import Page, ShopAPI, TikTokAPIError
+from tiktok_pipeline.db import is_sqlite, utcnow
 from tiktok_pipeline.defs.ingestion.entities import Entity
 from tiktok_pipeline.warehouse import LoadResult, Warehouse
 
@@ -74,17 +74,27 @@ def sync_unit(
     shop_id = api.shop_id or ""
     result = UnitResult(shop_id, window)
     started_at, started = utcnow(), time.perf_counter()
-    pages = getattr(api, entity.service).pages(
+    search = getattr(api, entity.service).pages(
         query={"page_size": entity.page_size}, body=entity.window_filter(window.start, window.end)
     )
+
+    def fetched() -> Iterator[Page]:
+        for page in search:
+            result.pages += 1
+            if result.api_total_count is None:
+                result.api_total_count = page.total_count
+            yield page
+
     try:
+        pages: Iterable[Page] = fetched()
+        if is_sqlite(warehouse.engine):
+            # SQLite has one writer for the whole file, the web service's inbox included:
+            # fetch the window first, then hold the write lock only while writing it.
+            pages = list(pages)
         with warehouse.begin() as tx:
             load_page = getattr(tx, entity.loader)
             seen: set[str] = set()
             for page in pages:
-                result.pages += 1
-                if result.api_total_count is None:
-                    result.api_total_count = page.total_count
                 if page.items:
                     loaded = load_page(shop_id, page.items, source="poll")
                     # Counts only: the ids of changed rows would grow with the window.

@@ -14,6 +14,11 @@ from tiktok_pipeline.store import ShopStatus, Store
 from tiktok_pipeline.warehouse.schema import sync_ledger
 from tiktok_pipeline_tests.test_defs.conftest import ANCHOR, authorize_seller, day_key
 
+pytestmark = pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
+
 
 def _evaluate(defs, instance, asset: str, name: str) -> dg.AssetCheckEvaluation:
     """Run one check on its own, as the UI's "Execute" button does."""

@@ -16,6 +16,11 @@ from tiktok_pipeline.store.models import InboxRow
 from tiktok_pipeline.web import run_web_service
 from tiktok_pipeline_tests.test_defs.conftest import authorize_seller, day_key
 
+ON_BOTH_DATABASES = pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
+
 
 @pytest.fixture(autouse=True)
 def _clock_back(sandbox):
@@ -107,6 +112,7 @@ def _status(store, row_id: int) -> tuple[str, int, str | None]:
     return row.status, row.attempts, row.error
 
 
+@ON_BOTH_DATABASES
 def test_a_tick_launches_one_refresh_and_applies_the_rest(
     sandbox, store, warehouse, defs, instance, database
 ):
@@ -220,6 +226,7 @@ def test_a_tick_launches_one_refresh_and_applies_the_rest(
         assert store.webhooks.get(ids[name]).run_id == run.run_id
 
 
+@ON_BOTH_DATABASES
 def test_failed_refreshes_are_retried_then_given_up(
     sandbox, store, warehouse, defs, instance, database
 ):
@@ -258,6 +265,7 @@ def test_failed_refreshes_are_retried_then_given_up(
         sandbox.control.clear_faults()
 
 
+@ON_BOTH_DATABASES
 def test_a_push_from_the_sandbox_reaches_the_warehouse(
     sandbox, store, warehouse, defs, instance, database, monkeypatch
 ):

@@ -7,12 +7,12 @@ Python values or ``None``, and raise :class:`BadValue` for a value that cannot b
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: Unix time 0 as an aware UTC datetime.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class BadValue(ValueError):
@@ -54,7 +54,10 @@ def to_utc(seconds: int | None) -> datetime | None:
     if seconds is None:
         return None
     # Adding a timedelta is faster than fromtimestamp and has no platform range limits.
-    return _EPOCH + timedelta(seconds=seconds)
+    try:
+        return EPOCH + timedelta(seconds=seconds)
+    except OverflowError:
+        raise BadValue(f"Unix seconds {seconds!r} are out of the datetime range") from None
 
 
 def integer(value: Any) -> int | None:
@@ -104,8 +107,3 @@ def items(value: Any) -> list[Any]:
     if not isinstance(value, list):
         raise BadValue(f"expected a JSON array, got {type(value).__name__}")
     return value
-
-
-def row_hash(canonical: str) -> str:
-    """The sha256 (hex) of an entity's canonical JSON: equal hash, equal content."""
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -114,9 +114,18 @@ database (`TIKTOK_DATABASE_URL`, a SQLite file unless set). Create or update the
 - **Quantities** are integers. TikTok sends one order line item per unit sold (there is no
   quantity field), so `quantity` is 1 and counting line items counts units.
 - **Text.** TikTok's empty string means "not set" and is stored as NULL.
-- **`raw`** is the entity exactly as the API returned it (JSONB on Postgres, JSON text on
-  SQLite), including fields without a column. Query it with `raw->'payment'->>'tax'` on
-  Postgres or `json_extract(raw, '$.payment.tax')` on SQLite.
+- **`raw`** is the entity exactly as the API returned it, including fields without a column:
+  its canonical JSON text (sorted keys, no spaces), the text `_row_hash` is computed from.
+  It is `json` on Postgres (kept as text; cast it to `jsonb` for containment operators or a
+  GIN index) and JSON text on SQLite. Query it with `raw->'payment'->>'tax'` on Postgres or
+  `json_extract(raw, '$.payment.tax')` on SQLite. Only orders, products and returns have a
+  `raw`: the JSON of a line item, SKU or return line item is the matching element of its
+  parent's array (`tiktok_orders.raw->'line_items'`, `tiktok_products.raw->'skus'`,
+  `tiktok_returns.raw->'return_line_items'`). For example, the JSON of every line item
+  with the order's `update_time`, on Postgres:
+  `SELECT o.shop_id, o.id AS order_id, o.update_time, li AS line_item FROM tiktok_orders o
+  CROSS JOIN json_array_elements(o.raw->'line_items') AS li` (add `WHERE li->>'id' = ...`
+  for one of them); on SQLite, `json_each(o.raw, '$.line_items')` gives them in `value`.
 - **`_row_hash`** is the sha256 of the entity's canonical JSON. **`_synced_at`** is when the
   pipeline last wrote the row (UTC); it does not move when a sync finds identical data.
   **`_source`** says what wrote the row last: `poll` (a scheduled or backfill sync of a time

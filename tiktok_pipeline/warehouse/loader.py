@@ -5,11 +5,12 @@
 2. Read the stored update_time and hash of every id (one SELECT per 1,000 ids).
 3. Per batch of 1,000: serialize each entity canonically and hash it (the text is also its
    ``raw``), then classify it: unchanged (same hash: nothing is written, not even
-   ``_synced_at``), stale (older than the stored version: ignored), new or updated (same
-   or newer update_time, other content). Only new and updated entities are mapped to rows.
-4. Write them with a guarded upsert (``ON CONFLICT DO UPDATE ... WHERE stored.update_time
-   <= excluded.update_time``, so even a concurrent writer cannot make a row go back in
-   time), delete the children of the parents written and insert their new children.
+   ``_synced_at``), stale (older than the stored version: ignored), new (no stored version)
+   or changed (same or newer update_time, other content). Only new and changed entities are
+   mapped to rows and packed for the driver.
+4. The backend's writer (see :mod:`~tiktok_pipeline.warehouse.writers`) writes them so that
+   not even a concurrent writer can make a row go back in time, deletes the children of the
+   parents written and inserts their new children.
 
 Step 4 of one batch runs in a writer thread while step 3 of the next one runs. Everything
 uses the caller's connection, inside the caller's transaction.
@@ -18,7 +19,7 @@ uses the caller's connection, inside the caller's transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,7 +31,6 @@ from tiktok_pipeline.warehouse import schema
 from tiktok_pipeline.warehouse.convert import BadValue
 from tiktok_pipeline.warehouse.mapping import (
     Context,
-    Fields,
     Prepared,
     Serialized,
     entity_id,
@@ -38,23 +38,16 @@ from tiktok_pipeline.warehouse.mapping import (
     product_rows,
     return_rows,
     serialize,
+    update_time,
 )
 from tiktok_pipeline.warehouse.result import LoadResult, TableCounts
-from tiktok_pipeline.warehouse.writers import Writer, writer_for
+from tiktok_pipeline.warehouse.writers import Batch, Child, Writer, child_rows, writer_for
 
 logger = logging.getLogger(__name__)
 
 #: Parents per SELECT / write round: large enough to amortise round trips, small enough to
 #: keep memory flat and the key SELECT's bound parameters far below the backends' limits.
 BATCH_SIZE = 1000
-
-
-@dataclass(frozen=True)
-class ChildSpec:
-    """A child table replaced with its parent; ``parent_column`` holds the parent's key."""
-
-    table: sa.Table
-    parent_column: str
 
 
 @dataclass(frozen=True)
@@ -65,9 +58,8 @@ class EntitySpec:
     label: str
     table: sa.Table
     key: str
-    children_field: str
     rows: Callable[[dict[str, Any], Context, Serialized], Prepared]
-    children: tuple[ChildSpec, ...]
+    children: tuple[Child, ...]
 
 
 ORDERS = EntitySpec(
@@ -75,20 +67,18 @@ ORDERS = EntitySpec(
     "order",
     schema.orders,
     "id",
-    "line_items",
     order_rows,
-    (ChildSpec(schema.order_line_items, "order_id"),),
+    (Child(schema.order_line_items, "order_id"),),
 )
 PRODUCTS = EntitySpec(
     "products",
     "product",
     schema.products,
     "id",
-    "skus",
     product_rows,
     (
-        ChildSpec(schema.product_skus, "product_id"),
-        ChildSpec(schema.product_sku_inventory, "product_id"),
+        Child(schema.product_skus, "product_id"),
+        Child(schema.product_sku_inventory, "product_id"),
     ),
 )
 RETURNS = EntitySpec(
@@ -96,9 +86,8 @@ RETURNS = EntitySpec(
     "return",
     schema.returns,
     "return_id",
-    "return_line_items",
     return_rows,
-    (ChildSpec(schema.return_line_items, "return_id"),),
+    (Child(schema.return_line_items, "return_id"),),
 )
 SPECS = {spec.entity: spec for spec in (ORDERS, PRODUCTS, RETURNS)}
 
@@ -110,8 +99,7 @@ class Incoming:
     key: str
     update_time: int | None
     index: int
-    data: dict[str, Any]
-    serialized: Serialized | None = None
+    data: dict[str, Any] | None
 
 
 def newer_or_equal(candidate: int | None, current: int | None) -> bool:
@@ -147,12 +135,12 @@ def collect(spec: EntitySpec, shop_id: str, entities: Iterable[Any]) -> list[Inc
     for index, data in enumerate(entities):
         try:
             key = entity_id(data, spec.key, spec.label)
-            update_time = Fields(data).epoch("update_time")
+            updated = update_time(data)
         except BadValue as exc:
             raise _error(spec, shop_id, index, data, exc) from None
         current = newest.get(key)
-        if current is None or newer_or_equal(update_time, current.update_time):
-            newest[key] = Incoming(key, update_time, index, data)
+        if current is None or newer_or_equal(updated, current.update_time):
+            newest[key] = Incoming(key, updated, index, data)
     # Every writer takes its row locks in key order, so two concurrent loads of overlapping
     # entities wait for each other instead of deadlocking.
     return sorted(newest.values(), key=_by_key)
@@ -190,16 +178,6 @@ class _Counts:
 
 
 @dataclass
-class _Plan:
-    """One batch, classified, mapped and packed: everything but the database work."""
-
-    new: list[Prepared]
-    changed: list[Prepared]
-    parents: Any
-    children: dict[str, tuple[Any, int]]  # table -> (packed rows, row count)
-
-
-@dataclass
 class _Outcome:
     """What writing one batch did (returned by the writer thread, added up by the loader)."""
 
@@ -225,16 +203,17 @@ def load(
     incoming = collect(spec, shop_id, entities)
     counts = _Counts(spec)
     if incoming:
-        writer = writer_for(connection)
+        writer = writer_for(connection, ctx)
         writer.lock()
         batches = [incoming[s : s + BATCH_SIZE] for s in range(0, len(incoming), BATCH_SIZE)]
         stored: dict[str, tuple[int | None, str]] = {}
         for batch in batches:
-            stored.update(_stored_versions(connection, spec, shop_id, [i.key for i in batch]))
+            keys = [i.key for i in batch]
+            stored.update(writer.stored_versions(spec.table, spec.key, keys))
         plans = (_plan(spec, ctx, writer, batch, stored, counts) for batch in batches)
 
-        def write(plan: _Plan) -> _Outcome:
-            return _write(connection, writer, spec, ctx, plan)
+        def write(plan: Batch) -> _Outcome:
+            return _write(writer, spec, ctx, plan)
 
         if len(batches) == 1:
             for plan in plans:
@@ -247,7 +226,7 @@ def load(
     return result
 
 
-def _pipelined(plans: Iterator[_Plan], write: Callable[[_Plan], _Outcome]) -> list[_Outcome]:
+def _pipelined(plans: Iterator[Batch], write: Callable[[Batch], _Outcome]) -> list[_Outcome]:
     """Writes each plan in a worker thread while the next one is being prepared.
 
     The database drivers release the GIL while the server works, so Python's share of the
@@ -266,17 +245,6 @@ def _pipelined(plans: Iterator[_Plan], write: Callable[[_Plan], _Outcome]) -> li
     return outcomes
 
 
-def _stored_versions(
-    connection: sa.Connection, spec: EntitySpec, shop_id: str, keys: Sequence[str]
-) -> dict[str, tuple[int | None, str]]:
-    table = spec.table
-    key_column = table.c[spec.key]
-    query = sa.select(key_column, table.c.update_time, table.c._row_hash).where(
-        table.c.shop_id == shop_id, key_column.in_(keys)
-    )
-    return {key: (update_time, digest) for key, update_time, digest in connection.execute(query)}
-
-
 def _plan(
     spec: EntitySpec,
     ctx: Context,
@@ -284,98 +252,60 @@ def _plan(
     batch: list[Incoming],
     stored: dict[str, tuple[int | None, str]],
     counts: _Counts,
-) -> _Plan:
+) -> Batch:
     """Classifies a batch against the stored versions; maps and packs what must be written."""
     new: list[Prepared] = []
     changed: list[Prepared] = []
     for item in batch:
-        item.serialized = serialized = serialize(item.data, spec.children_field)
-        version = stored.get(item.key)
-        if version is not None and version[1] == serialized.digest:
-            counts.unchanged += 1
-        elif version is not None and not newer_or_equal(item.update_time, version[0]):
-            counts.stale += 1
-        else:
-            try:
+        try:
+            serialized = serialize(item.data)
+            version = stored.get(item.key)
+            if version is not None and version[1] == serialized.digest:
+                counts.unchanged += 1
+            elif version is not None and not newer_or_equal(item.update_time, version[0]):
+                counts.stale += 1
+            else:
                 prepared = spec.rows(item.data, ctx, serialized)
-            except BadValue as exc:
-                raise _error(spec, ctx.shop_id, item.index, item.data, exc) from None
-            (new if version is None else changed).append(prepared)
-        item.data = item.serialized = None  # free memory as the load goes on
-    candidates = new + changed
-    if not candidates:
-        return _Plan(new, changed, None, {})
-    parents = writer.pack_parents(spec.table, [p.row for p in candidates])
-    return _Plan(new, changed, parents, _pack_children(spec, writer, candidates))
+                (new if version is None else changed).append(prepared)
+        except BadValue as exc:
+            raise _error(spec, ctx.shop_id, item.index, item.data, exc) from None
+        item.data = None  # free memory as the load goes on
+    children = {}
+    if new or changed:
+        for child in spec.children:
+            rows = child_rows(child.table, new + changed)
+            children[child.table.name] = (writer.pack(child.table, rows), len(rows))
+    return Batch(
+        new,
+        changed,
+        writer.pack(spec.table, [p.row for p in new]) if new else None,
+        writer.pack(spec.table, [p.row for p in changed]) if changed else None,
+        children,
+    )
 
 
-def _pack_children(
-    spec: EntitySpec, writer: Writer, parents: list[Prepared]
-) -> dict[str, tuple[Any, int]]:
-    packed = {}
-    for child in spec.children:
-        rows = _child_rows(child.table, parents)
-        packed[child.table.name] = (writer.pack_children(child.table, rows), len(rows))
-    return packed
-
-
-def _child_rows(table: sa.Table, parents: list[Prepared]) -> list[dict[str, Any]]:
-    """The child rows of ``parents`` in ``table``, one per primary key (the last one)."""
-    key_names = [c.name for c in table.primary_key.columns]
-    unique: dict[tuple, dict[str, Any]] = {}
-    for parent in parents:
-        for row in parent.children[table.name]:
-            unique[tuple(row[name] for name in key_names)] = row
-    return list(unique.values())
-
-
-def _write(
-    connection: sa.Connection, writer: Writer, spec: EntitySpec, ctx: Context, plan: _Plan
-) -> _Outcome:
+def _write(writer: Writer, spec: EntitySpec, ctx: Context, batch: Batch) -> _Outcome:
     """Writes one planned batch: parents, then the children of those actually written."""
-    candidates = plan.new + plan.changed
     outcome = _Outcome()
-    if not candidates:
+    if not batch.new and not batch.changed:
         return outcome
-    written_keys = writer.write_parents(spec.table, spec.key, plan.parents)
-    children = plan.children
-    if written_keys is None:
-        written = candidates
-        outcome.inserted, outcome.updated = len(plan.new), len(plan.changed)
-    else:
-        outcome.inserted = sum(written_keys.values())
-        outcome.updated = len(written_keys) - outcome.inserted
-        written = candidates
-        if len(written_keys) != len(candidates):
-            written = _recount_lost_races(connection, spec, ctx, candidates, written_keys, outcome)
-            children = _pack_children(spec, writer, written)
-    if not written:
-        return outcome
-    outcome.changed = [p.key for p in written]
-    for child in spec.children:
-        name = child.table.name
-        packed, count = children[name]
-        deleted = writer.write_children(
-            child.table, child.parent_column, ctx.shop_id, outcome.changed, packed
-        )
-        outcome.children[name] = (count, deleted)
+    written = writer.write(spec.table, spec.key, spec.children, batch)
+    outcome.inserted, outcome.updated = len(written.inserted), len(written.updated)
+    outcome.changed = written.inserted + written.updated
+    outcome.children = written.children
+    if written.lost:
+        _recount_lost_races(writer, spec, ctx, written.lost, outcome)
     return outcome
 
 
 def _recount_lost_races(
-    connection: sa.Connection,
-    spec: EntitySpec,
-    ctx: Context,
-    candidates: list[Prepared],
-    written_keys: dict[str, bool],
-    outcome: _Outcome,
-) -> list[Prepared]:
+    writer: Writer, spec: EntitySpec, ctx: Context, lost: list[Prepared], outcome: _Outcome
+) -> None:
     """Counts rows another transaction wrote first (between our SELECT and our upsert).
 
     Its version won because it is newer or identical: ours counts as stale or unchanged.
     """
-    lost = [p for p in candidates if p.key not in written_keys]
-    now_stored = _stored_versions(connection, spec, ctx.shop_id, [p.key for p in lost])
+    now_stored = writer.stored_versions(spec.table, spec.key, [p.key for p in lost])
     for prepared in lost:
         version = now_stored.get(prepared.key)
         if version is not None and version[1] == prepared.row["_row_hash"]:
@@ -388,4 +318,3 @@ def _recount_lost_races(
         spec.entity,
         ctx.shop_id,
     )
-    return [p for p in candidates if p.key in written_keys]

@@ -1,63 +1,64 @@
 """TikTok JSON objects -> warehouse rows (one parent row plus its child rows per entity).
 
-Pure functions: no database, no HTTP. :func:`serialize` gives an entity's canonical JSON (and
-that of its children, for their ``raw``); each ``*_rows`` function then maps one entity,
-exactly as TikTok's API returns it, to a :class:`Prepared`: the parent row and the rows of
-its child tables. A bad value raises :class:`~tiktok_pipeline.warehouse.convert.BadValue`
-naming the field.
+Pure functions: no database, no HTTP. :func:`serialize` gives an entity's canonical JSON and
+its hash; each ``*_rows`` function then maps one entity, exactly as TikTok's API returns it,
+to a :class:`Prepared`: the parent row and the rows of its child tables. A bad value raises
+:class:`~tiktok_pipeline.warehouse.convert.BadValue` naming the field.
+
+The loaders run this for every entity, so the common case (a value of the expected JSON
+type) is read inline; anything else goes through :mod:`~tiktok_pipeline.warehouse.convert`,
+which also words the errors.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import orjson
+
 from tiktok_pipeline.warehouse import convert
-from tiktok_pipeline.warehouse.convert import BadValue, row_hash, to_utc
+from tiktok_pipeline.warehouse.convert import EPOCH, BadValue
 from tiktok_pipeline.warehouse.types import SerializedJSON
 
 Row = dict[str, Any]
 
-_ENCODER = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+_SORT_KEYS = orjson.OPT_SORT_KEYS
+# Only for what orjson refuses (integers beyond 64 bits, non-string keys): same layout.
+_FALLBACK = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str
 )
-# Stands in for the children array while the parent is encoded; random, so that no
-# TikTok value can contain its encoding.
-_PLACEHOLDER = f"\x00tiktok-pipeline-children-{uuid.uuid4().hex}\x00"
-_PLACEHOLDER_JSON = _ENCODER.encode(_PLACEHOLDER)
 
 
 @dataclass(slots=True)
 class Serialized:
-    """An entity's canonical JSON, its sha256 and the canonical JSON of each child object."""
+    """An entity's canonical JSON and its sha256 (hex)."""
 
     canonical: SerializedJSON
     digest: str
-    children: list[SerializedJSON] | None
 
 
-def serialize(data: dict[str, Any], children_field: str) -> Serialized:
-    """Canonical JSON (sorted keys, no spaces) of ``data`` and of each of its children.
+def serialize(data: dict[str, Any]) -> Serialized:
+    """Canonical JSON of ``data`` (sorted keys, no spaces, UTF-8 text) and its sha256.
 
-    The children are encoded once and spliced into the parent's text, so their ``raw``
-    costs nothing extra; the result is byte-identical to encoding ``data`` in one go.
+    The text is also what the entity's ``raw`` column stores, children included.
+
+    Raises:
+        BadValue: ``data`` holds something JSON cannot represent.
     """
-    children = data.get(children_field)
-    if not isinstance(children, list) or not children:
-        text = SerializedJSON(_ENCODER.encode(data))
-        return Serialized(text, row_hash(text), None)
-    child_texts = [SerializedJSON(_ENCODER.encode(child)) for child in children]
-    shell = dict(data)
-    shell[children_field] = _PLACEHOLDER
-    text = _ENCODER.encode(shell).replace(
-        _PLACEHOLDER_JSON, "[" + ",".join(child_texts) + "]", 1
-    )
-    text = SerializedJSON(text)
-    return Serialized(text, row_hash(text), child_texts)
+    try:
+        encoded = orjson.dumps(data, default=str, option=_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError
+        try:
+            encoded = _FALLBACK.encode(data).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise BadValue(f"cannot be encoded as JSON: {exc}") from None
+    return Serialized(SerializedJSON(encoded, "utf-8"), hashlib.sha256(encoded).hexdigest())
 
 
 @dataclass(slots=True)
@@ -167,221 +168,249 @@ RETURN_LINE_TEXT = ("order_line_item_id", "sku_id", "sku_name", "product_name", 
 RETURN_LINE_REFUND = ("refund_total", "refund_subtotal", "refund_shipping_fee", "refund_tax")
 
 
-class Fields:
-    """Reads the fields of one JSON object; a bad value raises BadValue naming its path.
+def _slow(converter: Callable[[Any], Any], data: dict[str, Any], path: str, key: str) -> Any:
+    """``data[key]`` through ``converter``; a BadValue names the field's path."""
+    try:
+        return converter(data.get(key))
+    except BadValue as exc:
+        raise BadValue(f"field {path}{key}: {exc}") from None
 
-    The common case (a value of the expected JSON type) takes a short path; everything
-    else goes through :mod:`~tiktok_pipeline.warehouse.convert`.
-    """
 
-    __slots__ = ("data", "path")
+def _object(value: Any, path: str) -> dict[str, Any]:
+    """A nested JSON object; ``{}`` when it is missing or null."""
+    if value.__class__ is dict:
+        return value
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    where = path.rstrip(".") or "the entity"
+    raise BadValue(f"{where}: expected a JSON object, got {type(value).__name__}")
 
-    def __init__(self, data: Any, path: str = "") -> None:
-        if data is None:
-            data = {}
-        elif not isinstance(data, dict):
-            where = path.rstrip(".") or "the entity"
-            raise BadValue(f"{where}: expected a JSON object, got {type(data).__name__}")
-        self.data = data
-        self.path = path
 
-    def _slow(self, converter, key: str, value: Any) -> Any:
-        try:
-            return converter(value)
-        except BadValue as exc:
-            raise BadValue(f"field {self.path}{key}: {exc}") from None
+def _items(data: dict[str, Any], key: str, path: str) -> list[Any]:
+    """The array under ``key``; empty when it is missing or null."""
+    value = data.get(key)
+    if value.__class__ is list:
+        return value
+    if value is None:
+        return []
+    return _slow(convert.items, data, path, key)
 
-    def text(self, key: str) -> str | None:
-        """A string; ``""`` and missing give None."""
-        value = self.data.get(key)
+
+def _required_id(data: dict[str, Any], key: str, where: str, path: str) -> str:
+    value = data.get(key)
+    if value.__class__ is str and value:
+        return value
+    value = _slow(convert.text, data, path, key)
+    if not value:
+        raise BadValue(f"{where} has no {key!r}")
+    return value
+
+
+def _texts(row: Row, data: dict[str, Any], names: tuple[str, ...], path: str) -> None:
+    """Strings; ``""`` and missing give None."""
+    get = data.get
+    for name in names:
+        value = get(name)
         if value.__class__ is str:
-            return value or None
-        return self._slow(convert.text, key, value)
+            row[name] = value or None
+        elif value is None:
+            row[name] = None
+        else:
+            row[name] = _slow(convert.text, data, path, name)
 
-    def money(self, key: str) -> Decimal | None:
-        """An exact Decimal from TikTok's amount string; ``""`` and missing give None."""
-        value = self.data.get(key)
+
+def _amounts(row: Row, data: dict[str, Any], names: tuple[str, ...], path: str) -> None:
+    """Exact Decimals from TikTok's amount strings; ``""`` and missing give None."""
+    get = data.get
+    for name in names:
+        value = get(name)
         if value.__class__ is str and value:
             try:
                 amount = Decimal(value)
             except InvalidOperation:
                 amount = None
             if amount is not None and amount.is_finite():
-                return amount
-        return self._slow(convert.money, key, value)
+                row[name] = amount
+                continue
+        elif value is None:
+            row[name] = None
+            continue
+        row[name] = _slow(convert.money, data, path, name)
 
-    def flag(self, key: str) -> bool | None:
-        """A boolean; missing gives None."""
-        value = self.data.get(key)
-        if value.__class__ is bool:
-            return value
-        return self._slow(convert.flag, key, value)
 
-    def integer(self, key: str) -> int | None:
-        """An int; missing gives None."""
-        value = self.data.get(key)
-        if value.__class__ is int:
-            return value
-        return self._slow(convert.integer, key, value)
+def _flags(row: Row, data: dict[str, Any], names: tuple[str, ...], path: str) -> None:
+    """Booleans; missing gives None."""
+    get = data.get
+    for name in names:
+        value = get(name)
+        if value.__class__ is bool or value is None:
+            row[name] = value
+        else:
+            row[name] = _slow(convert.flag, data, path, name)
 
-    def epoch(self, key: str) -> int | None:
-        """Unix seconds; ``0`` and missing give None."""
-        value = self.data.get(key)
-        if value.__class__ is int:
-            return value or None
-        return self._slow(convert.epoch, key, value)
 
-    def items(self, key: str) -> list[Any] | None:
-        """The array under ``key``; None when it is missing or null."""
-        value = self.data.get(key)
-        if value is None or value.__class__ is list:
-            return value
-        return self._slow(convert.items, key, value)
+def _integer(data: dict[str, Any], key: str, path: str) -> int | None:
+    value = data.get(key)
+    if value.__class__ is int or value is None:
+        return value
+    return _slow(convert.integer, data, path, key)
 
-    def child(self, key: str) -> Fields:
-        """The nested object under ``key`` (empty when missing or null)."""
-        return Fields(self.data.get(key), f"{self.path}{key}.")
 
-    def times(self, row: Row, pairs: tuple[tuple[str, str], ...]) -> None:
-        """Sets ``row[time]`` (Unix seconds) and ``row[at]`` (UTC datetime) for each pair."""
-        for time_name, at_name in pairs:
-            seconds = self.epoch(time_name)
-            row[time_name] = seconds
-            row[at_name] = None if seconds is None else to_utc(seconds)
+def _times(row: Row, data: dict[str, Any], pairs: tuple[tuple[str, str], ...], path: str) -> None:
+    """Sets ``row[time]`` (Unix seconds) and ``row[at]`` (UTC datetime) for each pair."""
+    get = data.get
+    for time_name, at_name in pairs:
+        seconds = get(time_name)
+        if seconds.__class__ is not int:
+            seconds = _slow(convert.epoch, data, path, time_name)
+        elif not seconds:
+            seconds = None
+        row[time_name] = seconds
+        if seconds is None:
+            row[at_name] = None
+            continue
+        try:
+            # Adding a timedelta is faster than fromtimestamp and has no platform limits.
+            row[at_name] = EPOCH + timedelta(seconds=seconds)
+        except OverflowError:
+            raise BadValue(
+                f"field {path}{time_name}: Unix seconds {seconds!r} are out of range"
+            ) from None
 
 
 def entity_id(data: Any, key: str, label: str) -> str:
     """The entity's id (a non-empty string); BadValue when it is not an object or has none."""
     if not isinstance(data, dict):
         raise BadValue(f"expected a JSON object for the {label}, got {type(data).__name__}")
-    value = Fields(data).text(key)
-    if not value:
-        raise BadValue(f"the {label} has no {key!r}")
-    return value
+    return _required_id(data, key, f"the {label}", "")
 
 
-def _required_id(fields: Fields, key: str, where: str) -> str:
-    value = fields.text(key)
-    if not value:
-        raise BadValue(f"{where} has no {key!r}")
-    return value
+def update_time(data: dict[str, Any]) -> int | None:
+    """The entity's ``update_time`` in Unix seconds; None when missing or 0."""
+    value = data.get("update_time")
+    if value.__class__ is int:
+        return value or None
+    return _slow(convert.epoch, data, "", "update_time")
 
 
-def _finish(row: Row, ctx: Context, raw: Any) -> Row:
-    row["raw"] = raw
+def _finish(row: Row, ctx: Context, serialized: Serialized) -> Row:
+    row["raw"] = serialized.canonical
+    row["_row_hash"] = serialized.digest
     row["_synced_at"] = ctx.synced_at
     row["_source"] = ctx.source
     return row
 
 
-def _child_raw(serialized: Serialized, index: int, data: Any) -> Any:
-    return serialized.children[index] if serialized.children is not None else data
+_LINE_ITEM_RTS = (("rts_time", "rts_at"),)
 
 
 def order_rows(data: dict[str, Any], ctx: Context, serialized: Serialized) -> Prepared:
     """Rows of ``tiktok_orders`` and ``tiktok_order_line_items`` for one order object."""
-    fields = Fields(data)
-    order_id = _required_id(fields, "id", "the order")
-    row: Row = {"shop_id": ctx.shop_id, "id": order_id}
-    fields.times(row, ORDER_TIMES)
-    row["buyer_user_id"] = fields.text("user_id")
-    payment = fields.child("payment")
-    row["currency"] = payment.text("currency")
-    for name in ORDER_PAYMENT:
-        row[name] = payment.money(name)
-    for name in ORDER_TEXT:
-        row[name] = fields.text(name)
-    for name in ORDER_FLAGS:
-        row[name] = fields.flag(name)
-    row["region_code"] = fields.child("recipient_address").text("region_code")
-    line_items = fields.items("line_items") or []
+    order_id = _required_id(data, "id", "the order", "")
+    shop_id, synced_at, source = ctx.shop_id, ctx.synced_at, ctx.source
+    row: Row = {"shop_id": shop_id, "id": order_id}
+    _times(row, data, ORDER_TIMES, "")
+    user_id = data.get("user_id")
+    if user_id.__class__ is str:
+        row["buyer_user_id"] = user_id or None
+    else:
+        row["buyer_user_id"] = _slow(convert.text, data, "", "user_id")
+    payment = _object(data.get("payment"), "payment.")
+    _texts(row, payment, ("currency",), "payment.")
+    _amounts(row, payment, ORDER_PAYMENT, "payment.")
+    _texts(row, data, ORDER_TEXT, "")
+    _flags(row, data, ORDER_FLAGS, "")
+    address = _object(data.get("recipient_address"), "recipient_address.")
+    _texts(row, address, ("region_code",), "recipient_address.")
+    line_items = _items(data, "line_items", "")
     row["line_item_count"] = len(line_items)
-    row["_row_hash"] = serialized.digest
-    _finish(row, ctx, serialized.canonical)
+    _finish(row, ctx, serialized)
 
     children = []
     for index, item in enumerate(line_items):
-        item_fields = Fields(item, f"line_items[{index}].")
+        path = f"line_items[{index}]."
+        item = _object(item, path)
         child: Row = {
-            "shop_id": ctx.shop_id,
-            "id": _required_id(item_fields, "id", f"line_items[{index}]"),
+            "shop_id": shop_id,
+            "id": _required_id(item, "id", f"line_items[{index}]", path),
             "order_id": order_id,
         }
-        for name in LINE_ITEM_TEXT:
-            child[name] = item_fields.text(name)
-        quantity = item_fields.integer("quantity")
+        _texts(child, item, LINE_ITEM_TEXT, path)
+        quantity = _integer(item, "quantity", path)
         child["quantity"] = 1 if quantity is None else quantity
-        for name in LINE_ITEM_MONEY:
-            child[name] = item_fields.money(name)
-        child["is_gift"] = item_fields.flag("is_gift")
-        item_fields.times(child, (("rts_time", "rts_at"),))
-        children.append(_finish(child, ctx, _child_raw(serialized, index, item)))
+        _amounts(child, item, LINE_ITEM_MONEY, path)
+        _flags(child, item, ("is_gift",), path)
+        _times(child, item, _LINE_ITEM_RTS, path)
+        child["_synced_at"] = synced_at
+        child["_source"] = source
+        children.append(child)
     return Prepared(order_id, row, {"tiktok_order_line_items": children})
 
 
-def _list_price(sku: Fields) -> Decimal | None:
-    if isinstance(sku.data.get("list_price"), dict):
-        return sku.child("list_price").money("amount")
-    return sku.money("list_price")
+def _list_price(sku: dict[str, Any], path: str) -> Decimal | None:
+    price: Row = {}
+    if isinstance(sku.get("list_price"), dict):
+        _amounts(price, sku["list_price"], ("amount",), f"{path}list_price.")
+        return price["amount"]
+    _amounts(price, sku, ("list_price",), path)
+    return price["list_price"]
 
 
 def product_rows(data: dict[str, Any], ctx: Context, serialized: Serialized) -> Prepared:
     """Rows of ``tiktok_products``, its SKUs and their per-warehouse inventory."""
-    fields = Fields(data)
-    product_id = _required_id(fields, "id", "the product")
-    row: Row = {"shop_id": ctx.shop_id, "id": product_id, "title": fields.text("title")}
-    row["status"] = fields.text("status")
-    fields.times(row, PRODUCT_TIMES)
-    row["sales_regions"] = fields.items("sales_regions")
-    row["is_not_for_sale"] = fields.flag("is_not_for_sale")
-    row["has_draft"] = fields.flag("has_draft")
-    row["listing_quality_tier"] = fields.text("listing_quality_tier")
-    skus = fields.items("skus") or []
+    product_id = _required_id(data, "id", "the product", "")
+    shop_id, synced_at, source = ctx.shop_id, ctx.synced_at, ctx.source
+    row: Row = {"shop_id": shop_id, "id": product_id}
+    _texts(row, data, ("title", "status", "listing_quality_tier"), "")
+    _times(row, data, PRODUCT_TIMES, "")
+    sales_regions = data.get("sales_regions")
+    row["sales_regions"] = None if sales_regions is None else _items(data, "sales_regions", "")
+    _flags(row, data, ("is_not_for_sale", "has_draft"), "")
+    skus = _items(data, "skus", "")
     row["sku_count"] = len(skus)
-    row["_row_hash"] = serialized.digest
-    _finish(row, ctx, serialized.canonical)
+    _finish(row, ctx, serialized)
 
     sku_rows: dict[str, Row] = {}
     stock_rows: dict[tuple[str, str], Row] = {}
     for index, sku in enumerate(skus):
-        sku_fields = Fields(sku, f"skus[{index}].")
-        sku_id = _required_id(sku_fields, "id", f"skus[{index}]")
-        price = sku_fields.child("price")
-        inventory = sku_fields.items("inventory")
-        sku_row: Row = {
-            "shop_id": ctx.shop_id,
-            "id": sku_id,
-            "product_id": product_id,
-            "seller_sku": sku_fields.text("seller_sku"),
-            "currency": price.text("currency"),
-            "sale_price": price.money("sale_price"),
-            "tax_exclusive_price": price.money("tax_exclusive_price"),
-            "list_price": _list_price(sku_fields),
-            "total_quantity": None,
-            "warehouse_count": None,
-        }
+        path = f"skus[{index}]."
+        sku = _object(sku, path)
+        sku_id = _required_id(sku, "id", f"skus[{index}]", path)
+        sku_row: Row = {"shop_id": shop_id, "id": sku_id, "product_id": product_id}
+        _texts(sku_row, sku, ("seller_sku",), path)
+        price = _object(sku.get("price"), f"{path}price.")
+        _texts(sku_row, price, ("currency",), f"{path}price.")
+        _amounts(sku_row, price, ("sale_price", "tax_exclusive_price"), f"{path}price.")
+        sku_row["list_price"] = _list_price(sku, path)
+        sku_row["total_quantity"] = sku_row["warehouse_count"] = None
+        inventory = sku.get("inventory")
         if inventory is not None:
+            inventory = _items(sku, "inventory", path)
             total = 0
             for stock_index, stock in enumerate(inventory):
-                stock_fields = Fields(stock, f"skus[{index}].inventory[{stock_index}].")
-                warehouse_id = stock_fields.text("warehouse_id") or ""
-                quantity = stock_fields.integer("quantity")
+                stock_path = f"{path}inventory[{stock_index}]."
+                stock = _object(stock, stock_path)
+                warehouse_id = _slow(convert.text, stock, stock_path, "warehouse_id") or ""
+                quantity = _integer(stock, "quantity", stock_path)
                 total += quantity or 0
-                stock_row: Row = {
-                    "shop_id": ctx.shop_id,
+                stock_rows[(sku_id, warehouse_id)] = {
+                    "shop_id": shop_id,
                     "sku_id": sku_id,
                     "warehouse_id": warehouse_id,
                     "product_id": product_id,
                     "quantity": quantity,
-                    "available_quantity": stock_fields.integer("available_quantity"),
-                    "committed_quantity": stock_fields.integer("committed_quantity"),
-                    "_synced_at": ctx.synced_at,
-                    "_source": ctx.source,
+                    "available_quantity": _integer(stock, "available_quantity", stock_path),
+                    "committed_quantity": _integer(stock, "committed_quantity", stock_path),
+                    "_synced_at": synced_at,
+                    "_source": source,
                 }
-                stock_rows[(sku_id, warehouse_id)] = stock_row
             sku_row["total_quantity"] = total
             sku_row["warehouse_count"] = len(inventory)
-        sku_rows[sku_id] = _finish(sku_row, ctx, _child_raw(serialized, index, sku))
+        sku_row["_synced_at"] = synced_at
+        sku_row["_source"] = source
+        sku_rows[sku_id] = sku_row
     return Prepared(
         product_id,
         row,
@@ -394,40 +423,37 @@ def product_rows(data: dict[str, Any], ctx: Context, serialized: Serialized) -> 
 
 def return_rows(data: dict[str, Any], ctx: Context, serialized: Serialized) -> Prepared:
     """Rows of ``tiktok_returns`` and ``tiktok_return_line_items`` for one return object."""
-    fields = Fields(data)
-    return_id = _required_id(fields, "return_id", "the return")
-    row: Row = {"shop_id": ctx.shop_id, "return_id": return_id}
-    for name in RETURN_TEXT:
-        row[name] = fields.text(name)
-    fields.times(row, RETURN_TIMES)
-    refund = fields.child("refund_amount")
-    row["currency"] = refund.text("currency")
-    for name in RETURN_REFUND:
-        row[name] = refund.money(name)
-    row["can_buyer_keep_item"] = fields.flag("can_buyer_keep_item")
-    row["is_combined_return"] = fields.flag("is_combined_return")
-    lines = fields.items("return_line_items") or []
+    return_id = _required_id(data, "return_id", "the return", "")
+    shop_id, synced_at, source = ctx.shop_id, ctx.synced_at, ctx.source
+    row: Row = {"shop_id": shop_id, "return_id": return_id}
+    _texts(row, data, RETURN_TEXT, "")
+    _times(row, data, RETURN_TIMES, "")
+    refund = _object(data.get("refund_amount"), "refund_amount.")
+    _texts(row, refund, ("currency",), "refund_amount.")
+    _amounts(row, refund, RETURN_REFUND, "refund_amount.")
+    _flags(row, data, ("can_buyer_keep_item", "is_combined_return"), "")
+    lines = _items(data, "return_line_items", "")
     row["line_item_count"] = len(lines)
-    row["_row_hash"] = serialized.digest
-    _finish(row, ctx, serialized.canonical)
+    _finish(row, ctx, serialized)
 
     order_id = row["order_id"]
     children = []
     for index, line in enumerate(lines):
-        line_fields = Fields(line, f"return_line_items[{index}].")
+        path = f"return_line_items[{index}]."
+        line = _object(line, path)
         child: Row = {
-            "shop_id": ctx.shop_id,
+            "shop_id": shop_id,
             "return_line_item_id": _required_id(
-                line_fields, "return_line_item_id", f"return_line_items[{index}]"
+                line, "return_line_item_id", f"return_line_items[{index}]", path
             ),
             "return_id": return_id,
             "order_id": order_id,
         }
-        for name in RETURN_LINE_TEXT:
-            child[name] = line_fields.text(name)
-        line_refund = line_fields.child("refund_amount")
-        child["currency"] = line_refund.text("currency")
-        for name in RETURN_LINE_REFUND:
-            child[name] = line_refund.money(name)
-        children.append(_finish(child, ctx, _child_raw(serialized, index, line)))
+        _texts(child, line, RETURN_LINE_TEXT, path)
+        line_refund = _object(line.get("refund_amount"), f"{path}refund_amount.")
+        _texts(child, line_refund, ("currency",), f"{path}refund_amount.")
+        _amounts(child, line_refund, RETURN_LINE_REFUND, f"{path}refund_amount.")
+        child["_synced_at"] = synced_at
+        child["_source"] = source
+        children.append(child)
     return Prepared(return_id, row, {"tiktok_return_line_items": children})

@@ -14,6 +14,9 @@ from tiktok_pipeline.db import UTCDateTime
 from tiktok_pipeline.warehouse.types import Money, RawJSON
 
 SOURCES = ("poll", "webhook")
+#: ``Column.info`` key of a UTC timestamp column: the column holding the same time in Unix
+#: seconds (``created_at`` -> ``create_time``).
+EPOCH_SECONDS = "epoch_seconds"
 ENTITIES = ("orders", "products", "returns")
 SYNC_STATUSES = ("success", "failed")
 
@@ -83,17 +86,25 @@ def _times(time_name: str, at_name: str, what: str, note: str = "") -> list[sa.C
             at_name,
             UTCDateTime(),
             comment=f"{what}: UTC timestamp (`{time_name}` converted).{note}",
+            info={EPOCH_SECONDS: time_name},
         ),
     ]
 
 
-def _raw(entity: str) -> sa.Column:
+def _raw(entity: str, children: str) -> sa.Column:
     return sa.Column(
         "raw",
         RawJSON(),
         nullable=False,
-        comment=f"The {entity} exactly as TikTok sent it (JSON; JSONB on Postgres), including "
-        "fields that have no column of their own.",
+        comment=f"The {entity} exactly as TikTok sent it (JSON text with sorted keys; `json` on "
+        f"Postgres), including fields that have no column of their own and its {children}.",
+    )
+
+
+def _raw_in_parent(child: str, parent: str, path: str) -> str:
+    return (
+        f" The {child}'s full JSON is not stored again here: it is an element of the "
+        f"{parent}'s `raw` ({path})."
     )
 
 
@@ -167,9 +178,7 @@ orders = sa.Table(
         "shipping_fee_platform_discount (`payment.shipping_fee`).",
     ),
     _money("seller_discount", "Product discount funded by the seller (`payment.seller_discount`)."),
-    _money(
-        "platform_discount", "Product discount funded by TikTok (`payment.platform_discount`)."
-    ),
+    _money("platform_discount", "Product discount funded by TikTok (`payment.platform_discount`)."),
     _money(
         "total_amount",
         "What the buyer pays in total: sub_total + shipping_fee + taxes + fees "
@@ -230,7 +239,7 @@ orders = sa.Table(
         "line_item_count",
         "Number of line items. TikTok sends one line item per unit, so this is the units sold.",
     ),
-    _raw("order"),
+    _raw("order", "line items (`line_items`)"),
     _row_hash("order"),
     *_sync_columns(),
     _index("tiktok_orders", "shop_id", "update_time"),
@@ -273,10 +282,10 @@ order_line_items = sa.Table(
     _text("cancel_user", "Who cancelled this unit: BUYER, SELLER, OPERATOR or SYSTEM."),
     _flag("is_gift", "True for a free gift."),
     *_times("rts_time", "rts_at", "When this unit was marked ready to ship"),
-    _raw("line item"),
     *_sync_columns(),
     _index("tiktok_order_line_items", "shop_id", "order_id"),
-    comment="One row per order line item (one per unit sold); replaced whenever its order is.",
+    comment="One row per order line item (one per unit sold); replaced whenever its order is."
+    + _raw_in_parent("line item", "order", "`tiktok_orders.raw -> 'line_items'`"),
 )
 
 products = sa.Table(
@@ -300,13 +309,13 @@ products = sa.Table(
     sa.Column(
         "sales_regions",
         sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
-        comment="JSON array of the region codes the product is sold in, e.g. [\"US\"].",
+        comment='JSON array of the region codes the product is sold in, e.g. ["US"].',
     ),
     _flag("is_not_for_sale", "True when the product is listed but not for sale."),
     _flag("has_draft", "True when the product has an unpublished draft version."),
     _text("listing_quality_tier", "TikTok's listing quality tier, e.g. POOR, FAIR or GOOD."),
     _int("sku_count", "Number of SKUs (variants) of the product."),
-    _raw("product"),
+    _raw("product", "SKUs (`skus`, with `inventory`)"),
     _row_hash("product"),
     *_sync_columns(),
     _index("tiktok_products", "shop_id", "update_time"),
@@ -329,10 +338,10 @@ product_skus = sa.Table(
     _money("list_price", "List (strikethrough) price when TikTok sends one (`list_price`)."),
     _int("total_quantity", "Stock over all warehouses: the sum of `inventory[].quantity`."),
     _int("warehouse_count", "Number of warehouses that hold stock entries for the SKU."),
-    _raw("SKU"),
     *_sync_columns(),
     _index("tiktok_product_skus", "shop_id", "product_id"),
-    comment="One row per product SKU (variant); replaced whenever its product is.",
+    comment="One row per product SKU (variant); replaced whenever its product is."
+    + _raw_in_parent("SKU", "product", "`tiktok_products.raw -> 'skus'`"),
 )
 
 product_sku_inventory = sa.Table(
@@ -404,7 +413,7 @@ returns = sa.Table(
     _flag("is_combined_return", "True when several returns were combined into one."),
     _text("combined_return_id", "Id of the combined return this one belongs to."),
     _int("line_item_count", "Number of return line items."),
-    _raw("return"),
+    _raw("return", "line items (`return_line_items`)"),
     _row_hash("return"),
     *_sync_columns(),
     _index("tiktok_returns", "shop_id", "update_time"),
@@ -434,10 +443,10 @@ return_line_items = sa.Table(
     _money("refund_subtotal", "Refund for the product (`refund_amount.refund_subtotal`)."),
     _money("refund_shipping_fee", "Refunded shipping (`refund_amount.refund_shipping_fee`)."),
     _money("refund_tax", "Refunded tax (`refund_amount.refund_tax`)."),
-    _raw("return line item"),
     *_sync_columns(),
     _index("tiktok_return_line_items", "shop_id", "return_id"),
-    comment="One row per returned order line item; replaced whenever its return is.",
+    comment="One row per returned order line item; replaced whenever its return is."
+    + _raw_in_parent("return line item", "return", "`tiktok_returns.raw -> 'return_line_items'`"),
 )
 
 sync_ledger = sa.Table(

@@ -159,10 +159,16 @@ def order(
             "postal_code": "90001",
             "region_code": "US",
             "district_info": [
-                {"address_level_name": "Country", "address_name": "United States",
-                 "address_level": "L0"},
-                {"address_level_name": "State", "address_name": "California",
-                 "address_level": "L1"},
+                {
+                    "address_level_name": "Country",
+                    "address_name": "United States",
+                    "address_level": "L0",
+                },
+                {
+                    "address_level_name": "State",
+                    "address_name": "California",
+                    "address_level": "L1",
+                },
             ],
             "delivery_preferences": {"drop_off_location": ""},
         },

@@ -73,8 +73,12 @@ def test_writers_racing_in_any_order_end_with_the_newest(
     """Many threads load old and new versions of the same orders; the newest always wins."""
     monkeypatch.setattr(loader, "BATCH_SIZE", 6)  # several batches: the pipelined path
     versions = [
-        [f.order(str(n), update_time=1000 + v, status=f"S{v}",
-                 line_items=[f.line_item(f"{n}-{v}")]) for n in range(20)]
+        [
+            f.order(
+                str(n), update_time=1000 + v, status=f"S{v}", line_items=[f.line_item(f"{n}-{v}")]
+            )
+            for n in range(20)
+        ]
         for v in range(4)
     ]
     start = threading.Barrier(len(versions))

@@ -24,44 +24,95 @@ def _load_data_set(wh: Warehouse) -> None:
     # Factory line items: original 24.99, seller discount 3.00, platform discount 2.00;
     # order shipping 5.99 and tax 8% of sub_total, rounded to cents.
     orders = [
-        f.order("A", status="DELIVERED", create_time=_at("2024-06-01T10:00:00"),
-                line_items=_items(2)),
-        f.order("B", status="AWAITING_SHIPMENT", create_time=_at("2024-06-01T23:59:59"),
-                line_items=_items(3)),
-        f.order("C", status="UNPAID", create_time=_at("2024-06-01T08:00:00"),
-                line_items=_items(4)),
-        f.order("D", status="CANCELLED", create_time=_at("2024-06-01T09:00:00"),
-                line_items=_items(1)),
-        f.order("E", status="COMPLETED", create_time=_at("2024-06-02T00:00:00"),
-                line_items=_items(1)),
-        f.order("F", status="IN_TRANSIT", create_time=_at("2024-06-01T11:00:00"), currency="EUR",
-                line_items=_items(1, original_price="30.00", seller_discount="0",
-                                  platform_discount="0", currency="EUR")),
+        f.order(
+            "A", status="DELIVERED", create_time=_at("2024-06-01T10:00:00"), line_items=_items(2)
+        ),
+        f.order(
+            "B",
+            status="AWAITING_SHIPMENT",
+            create_time=_at("2024-06-01T23:59:59"),
+            line_items=_items(3),
+        ),
+        f.order("C", status="UNPAID", create_time=_at("2024-06-01T08:00:00"), line_items=_items(4)),
+        f.order(
+            "D", status="CANCELLED", create_time=_at("2024-06-01T09:00:00"), line_items=_items(1)
+        ),
+        f.order(
+            "E", status="COMPLETED", create_time=_at("2024-06-02T00:00:00"), line_items=_items(1)
+        ),
+        f.order(
+            "F",
+            status="IN_TRANSIT",
+            create_time=_at("2024-06-01T11:00:00"),
+            currency="EUR",
+            line_items=_items(
+                1,
+                original_price="30.00",
+                seller_discount="0",
+                platform_discount="0",
+                currency="EUR",
+            ),
+        ),
     ]
     returns = [
-        f.return_("R1", return_status="RETURN_OR_REFUND_REQUEST_SUCCESS", refund_total="10.00",
-                  create_time=_at("2024-06-01T12:00:00")),
-        f.return_("R2", return_status="RETURN_OR_REFUND_REQUEST_PENDING", refund_total="5.00",
-                  create_time=_at("2024-06-01T13:00:00")),
-        f.return_("R3", return_status="REPLACEMENT_REQUEST_REFUND_SUCCESS", refund_total="7.50",
-                  create_time=_at("2024-06-03T06:00:00")),
-        f.return_("R4", return_status="RETURN_OR_REFUND_REQUEST_COMPLETE", refund_total="1.25",
-                  create_time=_at("2024-06-02T23:00:00")),
-        f.return_("R5", return_status="REFUND_OR_RETURN_REQUEST_REJECT", refund_total="99.00",
-                  create_time=_at("2024-06-02T23:00:00")),
+        f.return_(
+            "R1",
+            return_status="RETURN_OR_REFUND_REQUEST_SUCCESS",
+            refund_total="10.00",
+            create_time=_at("2024-06-01T12:00:00"),
+        ),
+        f.return_(
+            "R2",
+            return_status="RETURN_OR_REFUND_REQUEST_PENDING",
+            refund_total="5.00",
+            create_time=_at("2024-06-01T13:00:00"),
+        ),
+        f.return_(
+            "R3",
+            return_status="REPLACEMENT_REQUEST_REFUND_SUCCESS",
+            refund_total="7.50",
+            create_time=_at("2024-06-03T06:00:00"),
+        ),
+        f.return_(
+            "R4",
+            return_status="RETURN_OR_REFUND_REQUEST_COMPLETE",
+            refund_total="1.25",
+            create_time=_at("2024-06-02T23:00:00"),
+        ),
+        f.return_(
+            "R5",
+            return_status="REFUND_OR_RETURN_REQUEST_REJECT",
+            refund_total="99.00",
+            create_time=_at("2024-06-02T23:00:00"),
+        ),
     ]
     with wh.begin() as tx:
         tx.load_orders(SHOP, orders)
         tx.load_returns(SHOP, returns)
-        tx.load_orders(OTHER_SHOP, [
-            f.order("A", status="DELIVERED", create_time=_at("2024-06-01T10:00:00"),
-                    line_items=_items(1))
-        ])
+        tx.load_orders(
+            OTHER_SHOP,
+            [
+                f.order(
+                    "A",
+                    status="DELIVERED",
+                    create_time=_at("2024-06-01T10:00:00"),
+                    line_items=_items(1),
+                )
+            ],
+        )
 
 
 COLUMNS = (
-    "orders", "cancelled_orders", "units", "gross_merchandise_value", "seller_discounts",
-    "platform_discounts", "net_sales", "shipping_fees", "taxes", "refunds",
+    "orders",
+    "cancelled_orders",
+    "units",
+    "gross_merchandise_value",
+    "seller_discounts",
+    "platform_discounts",
+    "net_sales",
+    "shipping_fees",
+    "taxes",
+    "refunds",
 )
 
 
@@ -75,9 +126,13 @@ def test_daily_sales_figures(warehouse: Warehouse):
     _load_data_set(warehouse)
     view = schema.daily_sales
     with warehouse.engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(view).order_by(view.c.shop_id, view.c.day, view.c.currency)
-        ).mappings().all()
+        rows = (
+            connection.execute(
+                sa.select(view).order_by(view.c.shop_id, view.c.day, view.c.currency)
+            )
+            .mappings()
+            .all()
+        )
 
     got = {(r["shop_id"], r["day"], r["currency"]): {c: r[c] for c in COLUMNS} for r in rows}
     assert got == {

@@ -19,9 +19,13 @@ ORDER_ID = "576461413038785752"
 def _order(wh: Warehouse, order_id: str = ORDER_ID, shop_id: str = SHOP) -> dict:
     table = schema.orders
     with wh.engine.connect() as connection:
-        row = connection.execute(
-            sa.select(table).where(table.c.shop_id == shop_id, table.c.id == order_id)
-        ).mappings().one()
+        row = (
+            connection.execute(
+                sa.select(table).where(table.c.shop_id == shop_id, table.c.id == order_id)
+            )
+            .mappings()
+            .one()
+        )
     return dict(row)
 
 
@@ -53,7 +57,7 @@ def test_order_round_trip_keeps_types_exact(warehouse: Warehouse):
 
     (first, second) = table_rows(warehouse, schema.order_line_items)
     assert first["product_name"] == 'Serum\t"Rose"\nEdition \\ 30ml ünï 中文'
-    assert first["raw"] == data["line_items"][0]
+    assert row["raw"]["line_items"][0] == data["line_items"][0]
     assert first["sale_price"] == Decimal("19.99") and first["quantity"] == 1
     assert first["order_id"] == ORDER_ID and second["is_gift"] is False
 
@@ -85,8 +89,9 @@ def test_counts_for_insert_unchanged_update_and_stale(warehouse: Warehouse):
 
 def test_an_older_payload_never_overwrites_a_newer_one(warehouse: Warehouse):
     newest = f.order(ORDER_ID, update_time=5000, status="DELIVERED")
-    older = f.changed(newest, update_time=4999, status="AWAITING_SHIPMENT",
-                      line_items=[f.line_item("9")])
+    older = f.changed(
+        newest, update_time=4999, status="AWAITING_SHIPMENT", line_items=[f.line_item("9")]
+    )
     warehouse.load_orders(SHOP, [newest])
     before = snapshot(warehouse)
 
@@ -190,7 +195,9 @@ def test_products_replace_skus_and_inventory(warehouse: Warehouse):
     assert (sku["id"], sku["total_quantity"], sku["sale_price"]) == ("5551", 7, Decimal("19.99"))
     (stock,) = table_rows(warehouse, schema.product_sku_inventory)
     assert (stock["warehouse_id"], stock["quantity"], stock["product_id"]) == (
-        "7068517275539719942", 7, "555"
+        "7068517275539719942",
+        7,
+        "555",
     )
     (product,) = table_rows(warehouse, schema.products)
     assert product["sales_regions"] == ["US"] and product["sku_count"] == 1
@@ -254,3 +261,40 @@ def test_raw_is_queryable_json(warehouse: Warehouse):
     assert raw["payment"]["sub_total"] == "39.98"
     assert status == "AWAITING_SHIPMENT"
     assert json.loads(json.dumps(raw)) == f.order(ORDER_ID)
+
+
+def test_values_that_copy_must_quote_round_trip(warehouse: Warehouse):
+    """Tabs, line breaks, SOH, backslashes, a literal \\N and empty strings stay exact,
+    whether the rows are inserted or replace stored ones."""
+    tricky = ["a\tb", "line\nbreak\r\n", "soh\x01x", "\\N", "back\\slash", 'ünï 中文 "q"']
+    items = [f.line_item(f"li{n}", product_name=text) for n, text in enumerate(tricky)]
+    v1 = f.order(ORDER_ID, update_time=1000, line_items=items, buyer_message="\x01\t\\N")
+    product = f.product("p1", skus=[f.sku("s1", stock={"": 4, "w\t1": 5})])
+    warehouse.load_orders(SHOP, [v1])
+    warehouse.load_products(SHOP, [product])
+    v2 = f.changed(v1, update_time=2000, status="\\N")
+
+    for version in (v1, v2):
+        warehouse.load_orders(SHOP, [version])
+        row = _order(warehouse)
+        assert row["raw"] == version and row["status"] == version["status"]
+        lines = table_rows(warehouse, schema.order_line_items)
+        assert {r["id"]: r["product_name"] for r in lines} == {
+            f"li{n}": text for n, text in enumerate(tricky)
+        }
+    stock = table_rows(warehouse, schema.product_sku_inventory)
+    assert {r["warehouse_id"]: r["quantity"] for r in stock} == {"": 4, "w\t1": 5}
+
+
+@pytest.mark.parametrize(
+    "seconds",
+    [-1, 86399, 951782400, 1717243199, 4102444799],  # 1969, end of day, leap day, 2099
+)
+def test_timestamps_round_trip_exactly(warehouse: Warehouse, seconds: int):
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    data = f.order(ORDER_ID, create_time=seconds, paid_time=seconds + 3601)
+    warehouse.load_orders(SHOP, [data])
+    row = _order(warehouse)
+    assert row["created_at"] == epoch + timedelta(seconds=seconds)
+    assert row["paid_at"] == epoch + timedelta(seconds=seconds + 3601)
+    assert row["create_time"] == seconds

@@ -7,13 +7,17 @@ from tiktok_pipeline.warehouse import LoadResult, TableCounts
 
 def test_results_add_up_per_table():
     first = LoadResult(
-        {"tiktok_orders": TableCounts(inserted=2, stale=1), "tiktok_order_line_items":
-         TableCounts(inserted=5)},
+        {
+            "tiktok_orders": TableCounts(inserted=2, stale=1),
+            "tiktok_order_line_items": TableCounts(inserted=5),
+        },
         ["a", "b"],
     )
     second = LoadResult(
-        {"tiktok_orders": TableCounts(updated=1, unchanged=3), "tiktok_returns":
-         TableCounts(inserted=1)},
+        {
+            "tiktok_orders": TableCounts(updated=1, unchanged=3),
+            "tiktok_returns": TableCounts(inserted=1),
+        },
         ["c"],
     )
 

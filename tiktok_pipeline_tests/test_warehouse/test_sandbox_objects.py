@@ -91,8 +91,9 @@ def test_sandbox_objects_load_completely_and_exactly(warehouse: Warehouse, sandb
     for shop in sandbox.shops:
         truth_counts = sandbox.control.counts(shop_id=shop.id)
         assert _orders_in_db(warehouse, shop.id) == _orders_in_truth(sandbox, shop.id)
-        assert _count(warehouse, schema.order_line_items, shop.id) == (
-            truth_counts["order_line_items"]
+        assert (
+            _count(warehouse, schema.order_line_items, shop.id)
+            == (truth_counts["order_line_items"])
         )
         orders = later[shop.id]["tiktok_orders"]
         assert orders.inserted + orders.updated > 0 and orders.stale == 0

@@ -51,7 +51,10 @@ def test_record_sync_commits_with_the_data(warehouse: Warehouse):
     (entry,) = warehouse.ledger_windows("orders", START, START + HOUR)
     assert entry.id == ledger_id
     assert (entry.status, entry.api_total_count, entry.items_received, entry.pages) == (
-        "success", 3, 2, 1
+        "success",
+        3,
+        2,
+        1,
     )
     assert (entry.inserted, entry.updated, entry.unchanged, entry.stale) == (2, 0, 0, 0)
     assert entry.window_start == START and entry.window_end == START + HOUR
@@ -114,15 +117,25 @@ def test_ledger_windows_returns_the_latest_attempt_per_window(warehouse: Warehou
     )
     with warehouse.begin() as tx:
         tx.record_sync(
-            shop_id=SHOP, entity="orders", window_start=window[0], window_end=window[1],
-            api_total_count=5, items_received=5,
+            shop_id=SHOP,
+            entity="orders",
+            window_start=window[0],
+            window_end=window[1],
+            api_total_count=5,
+            items_received=5,
         )
         tx.record_sync(
-            shop_id=SHOP, entity="orders", window_start=START + HOUR, window_end=START + 2 * HOUR,
-            api_total_count=0, items_received=0,
+            shop_id=SHOP,
+            entity="orders",
+            window_start=START + HOUR,
+            window_end=START + 2 * HOUR,
+            api_total_count=0,
+            items_received=0,
         )
         tx.record_sync(
-            shop_id=SHOP, entity="orders", window_start=START + 5 * HOUR,
+            shop_id=SHOP,
+            entity="orders",
+            window_start=START + 5 * HOUR,
             window_end=START + 6 * HOUR,
         )
 
@@ -146,7 +159,9 @@ def test_ledger_rejects_bad_entries(warehouse: Warehouse):
             )
         with pytest.raises(ValueError, match="aware UTC"):
             tx.record_sync(
-                shop_id=SHOP, entity="orders", window_start=datetime(2024, 6, 1),
+                shop_id=SHOP,
+                entity="orders",
+                window_start=datetime(2024, 6, 1),
                 window_end=START,
             )
     assert table_rows(warehouse, schema.sync_ledger) == []

@@ -110,15 +110,12 @@ def _daily_sales_sql(dialect: str) -> str:
     )
 
 
-#: lz4 TOAST compression for the ``raw`` JSONB columns on Postgres 14+ (when the server has
+#: lz4 TOAST compression for the ``raw`` JSON columns on Postgres 14+ (when the server has
 #: it): several times faster to write and to read than the default pglz.
 _LZ4_RAW = (
     "ALTER TABLE tiktok_orders ALTER COLUMN raw SET COMPRESSION lz4",
-    "ALTER TABLE tiktok_order_line_items ALTER COLUMN raw SET COMPRESSION lz4",
     "ALTER TABLE tiktok_products ALTER COLUMN raw SET COMPRESSION lz4",
-    "ALTER TABLE tiktok_product_skus ALTER COLUMN raw SET COMPRESSION lz4",
     "ALTER TABLE tiktok_returns ALTER COLUMN raw SET COMPRESSION lz4",
-    "ALTER TABLE tiktok_return_line_items ALTER COLUMN raw SET COMPRESSION lz4",
 )
 
 
@@ -158,12 +155,11 @@ def upgrade() -> None:
     sa.Column('is_gift', sa.Boolean(), nullable=True, comment='True for a free gift.'),
     sa.Column('rts_time', sa.BigInteger(), nullable=True, comment='When this unit was marked ready to ship: Unix epoch seconds (UTC) exactly as TikTok sends them; NULL when TikTok sends 0 or nothing.'),
     sa.Column('rts_at', UTCDateTime(timezone=True), nullable=True, comment='When this unit was marked ready to ship: UTC timestamp (`rts_time` converted).'),
-    sa.Column('raw', RawJSON(), nullable=False, comment='The line item exactly as TikTok sent it (JSON; JSONB on Postgres), including fields that have no column of their own.'),
     sa.Column('_synced_at', UTCDateTime(timezone=True), nullable=False, comment='UTC time when the pipeline last wrote this row. Rerunning a sync with identical data does not change it.'),
     sa.Column('_source', sa.String(length=16), nullable=False, comment='What wrote this row last: `poll` (a scheduled or backfill sync of a time window) or `webhook` (a refresh triggered by a TikTok push).'),
     sa.CheckConstraint("_source IN ('poll', 'webhook')", name=op.f('ck_tiktok_order_line_items_source')),
     sa.PrimaryKeyConstraint('shop_id', 'id', name=op.f('pk_tiktok_order_line_items')),
-    comment='One row per order line item (one per unit sold); replaced whenever its order is.'
+    comment="One row per order line item (one per unit sold); replaced whenever its order is. The line item's full JSON is not stored again here: it is an element of the order's `raw` (`tiktok_orders.raw -> 'line_items'`)."
     )
     op.create_index('ix_tiktok_order_line_items_shop_id_order_id', 'tiktok_order_line_items', ['shop_id', 'order_id'], unique=False)
     op.create_table('tiktok_orders',
@@ -220,7 +216,7 @@ def upgrade() -> None:
     sa.Column('is_buyer_request_cancel', sa.Boolean(), nullable=True, comment='True when the buyer has asked to cancel.'),
     sa.Column('region_code', sa.String(), nullable=True, comment='Country/region of the delivery address (`recipient_address.region_code`, e.g. US, GB).'),
     sa.Column('line_item_count', sa.Integer(), nullable=True, comment='Number of line items. TikTok sends one line item per unit, so this is the units sold.'),
-    sa.Column('raw', RawJSON(), nullable=False, comment='The order exactly as TikTok sent it (JSON; JSONB on Postgres), including fields that have no column of their own.'),
+    sa.Column('raw', RawJSON(), nullable=False, comment='The order exactly as TikTok sent it (JSON text with sorted keys; `json` on Postgres), including fields that have no column of their own and its line items (`line_items`).'),
     sa.Column('_row_hash', sa.String(length=64), nullable=False, comment="sha256 (hex) of the order's canonical JSON (sorted keys). A payload with the same hash is not written again."),
     sa.Column('_synced_at', UTCDateTime(timezone=True), nullable=False, comment='UTC time when the pipeline last wrote this row. Rerunning a sync with identical data does not change it.'),
     sa.Column('_source', sa.String(length=16), nullable=False, comment='What wrote this row last: `poll` (a scheduled or backfill sync of a time window) or `webhook` (a refresh triggered by a TikTok push).'),
@@ -256,12 +252,11 @@ def upgrade() -> None:
     sa.Column('list_price', Money(), nullable=True, comment='List (strikethrough) price when TikTok sends one (`list_price`). Exact decimal, in `currency`.'),
     sa.Column('total_quantity', sa.Integer(), nullable=True, comment='Stock over all warehouses: the sum of `inventory[].quantity`.'),
     sa.Column('warehouse_count', sa.Integer(), nullable=True, comment='Number of warehouses that hold stock entries for the SKU.'),
-    sa.Column('raw', RawJSON(), nullable=False, comment='The SKU exactly as TikTok sent it (JSON; JSONB on Postgres), including fields that have no column of their own.'),
     sa.Column('_synced_at', UTCDateTime(timezone=True), nullable=False, comment='UTC time when the pipeline last wrote this row. Rerunning a sync with identical data does not change it.'),
     sa.Column('_source', sa.String(length=16), nullable=False, comment='What wrote this row last: `poll` (a scheduled or backfill sync of a time window) or `webhook` (a refresh triggered by a TikTok push).'),
     sa.CheckConstraint("_source IN ('poll', 'webhook')", name=op.f('ck_tiktok_product_skus_source')),
     sa.PrimaryKeyConstraint('shop_id', 'id', name=op.f('pk_tiktok_product_skus')),
-    comment='One row per product SKU (variant); replaced whenever its product is.'
+    comment="One row per product SKU (variant); replaced whenever its product is. The SKU's full JSON is not stored again here: it is an element of the product's `raw` (`tiktok_products.raw -> 'skus'`)."
     )
     op.create_index('ix_tiktok_product_skus_shop_id_product_id', 'tiktok_product_skus', ['shop_id', 'product_id'], unique=False)
     op.create_table('tiktok_products',
@@ -278,7 +273,7 @@ def upgrade() -> None:
     sa.Column('has_draft', sa.Boolean(), nullable=True, comment='True when the product has an unpublished draft version.'),
     sa.Column('listing_quality_tier', sa.String(), nullable=True, comment="TikTok's listing quality tier, e.g. POOR, FAIR or GOOD."),
     sa.Column('sku_count', sa.Integer(), nullable=True, comment='Number of SKUs (variants) of the product.'),
-    sa.Column('raw', RawJSON(), nullable=False, comment='The product exactly as TikTok sent it (JSON; JSONB on Postgres), including fields that have no column of their own.'),
+    sa.Column('raw', RawJSON(), nullable=False, comment='The product exactly as TikTok sent it (JSON text with sorted keys; `json` on Postgres), including fields that have no column of their own and its SKUs (`skus`, with `inventory`).'),
     sa.Column('_row_hash', sa.String(length=64), nullable=False, comment="sha256 (hex) of the product's canonical JSON (sorted keys). A payload with the same hash is not written again."),
     sa.Column('_synced_at', UTCDateTime(timezone=True), nullable=False, comment='UTC time when the pipeline last wrote this row. Rerunning a sync with identical data does not change it.'),
     sa.Column('_source', sa.String(length=16), nullable=False, comment='What wrote this row last: `poll` (a scheduled or backfill sync of a time window) or `webhook` (a refresh triggered by a TikTok push).'),
@@ -302,12 +297,11 @@ def upgrade() -> None:
     sa.Column('refund_subtotal', Money(), nullable=True, comment='Refund for the product (`refund_amount.refund_subtotal`). Exact decimal, in `currency`.'),
     sa.Column('refund_shipping_fee', Money(), nullable=True, comment='Refunded shipping (`refund_amount.refund_shipping_fee`). Exact decimal, in `currency`.'),
     sa.Column('refund_tax', Money(), nullable=True, comment='Refunded tax (`refund_amount.refund_tax`). Exact decimal, in `currency`.'),
-    sa.Column('raw', RawJSON(), nullable=False, comment='The return line item exactly as TikTok sent it (JSON; JSONB on Postgres), including fields that have no column of their own.'),
     sa.Column('_synced_at', UTCDateTime(timezone=True), nullable=False, comment='UTC time when the pipeline last wrote this row. Rerunning a sync with identical data does not change it.'),
     sa.Column('_source', sa.String(length=16), nullable=False, comment='What wrote this row last: `poll` (a scheduled or backfill sync of a time window) or `webhook` (a refresh triggered by a TikTok push).'),
     sa.CheckConstraint("_source IN ('poll', 'webhook')", name=op.f('ck_tiktok_return_line_items_source')),
     sa.PrimaryKeyConstraint('shop_id', 'return_line_item_id', name=op.f('pk_tiktok_return_line_items')),
-    comment='One row per returned order line item; replaced whenever its return is.'
+    comment="One row per returned order line item; replaced whenever its return is. The return line item's full JSON is not stored again here: it is an element of the return's `raw` (`tiktok_returns.raw -> 'return_line_items'`)."
     )
     op.create_index('ix_tiktok_return_line_items_shop_id_return_id', 'tiktok_return_line_items', ['shop_id', 'return_id'], unique=False)
     op.create_table('tiktok_returns',
@@ -338,7 +332,7 @@ def upgrade() -> None:
     sa.Column('is_combined_return', sa.Boolean(), nullable=True, comment='True when several returns were combined into one.'),
     sa.Column('combined_return_id', sa.String(), nullable=True, comment='Id of the combined return this one belongs to.'),
     sa.Column('line_item_count', sa.Integer(), nullable=True, comment='Number of return line items.'),
-    sa.Column('raw', RawJSON(), nullable=False, comment='The return exactly as TikTok sent it (JSON; JSONB on Postgres), including fields that have no column of their own.'),
+    sa.Column('raw', RawJSON(), nullable=False, comment='The return exactly as TikTok sent it (JSON text with sorted keys; `json` on Postgres), including fields that have no column of their own and its line items (`return_line_items`).'),
     sa.Column('_row_hash', sa.String(length=64), nullable=False, comment="sha256 (hex) of the return's canonical JSON (sorted keys). A payload with the same hash is not written again."),
     sa.Column('_synced_at', UTCDateTime(timezone=True), nullable=False, comment='UTC time when the pipeline last wrote this row. Rerunning a sync with identical data does not change it.'),
     sa.Column('_source', sa.String(length=16), nullable=False, comment='What wrote this row last: `poll` (a scheduled or backfill sync of a time window) or `webhook` (a refresh triggered by a TikTok push).'),

@@ -24,6 +24,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import requests
 import sqlalchemy as sa
@@ -82,9 +83,46 @@ def run_sync(start: str, end: str, qps: float, workers: int) -> None:
                 "sync_seconds": orders["duration_seconds"].value,
                 "run_seconds": elapsed,
                 "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "run_cpu_seconds": _own_cpu_seconds(),
             }
         )
     )
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes and their reaped children so far.
+
+    Children count because Postgres backends exit with their connections: their time then
+    moves to the postmaster's children's time.
+    """
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += sum(int(field) for field in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_pids() -> list[int]:
+    return [
+        int(p.name)
+        for p in Path("/proc").iterdir()
+        if p.name.isdigit() and _command(p).startswith("postgres")
+    ]
+
+
+def _command(proc: Path) -> str:
+    try:
+        return (proc / "comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _child(env: dict[str, str], start: str, end: str, qps: float, workers: int) -> dict:
@@ -174,12 +212,26 @@ def main() -> None:
                     "TIKTOK_AUTH_BASE_URL": base_url,
                     "TIKTOK_DATABASE_URL": database_url,
                 }
+                sandbox_pid = int(os.environ["BENCH_SANDBOX_PID"])
+                before = {
+                    "sandbox": _cpu_seconds([sandbox_pid]),
+                    "postgres": _cpu_seconds(_postgres_pids()),
+                }
                 result = _child(env, first, last, qps, workers=8)
+                result["sandbox_cpu_seconds"] = _cpu_seconds([sandbox_pid]) - before["sandbox"]
+                result["postgres_cpu_seconds"] = _cpu_seconds(_postgres_pids()) - before["postgres"]
             finally:
                 _drop_database(database_url)
             assert result["success"], result
+            per_order = {
+                f"{name}_cpu_us_per_order": round(
+                    result[f"{name}_cpu_seconds"] / result["orders"] * 1e6
+                )
+                for name in ("run", "sandbox", "postgres")
+            }
             entry = {
                 **result,
+                **per_order,
                 "orders_per_second": round(result["orders"] / result["sync_seconds"]),
                 "line_items_per_second": round(result["line_items"] / result["sync_seconds"]),
             }

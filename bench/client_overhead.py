@@ -71,9 +71,12 @@ def measure(base_url: str, access_token: str, store: Store) -> dict:
 def main() -> None:
     """Run both endpoint speeds and print the figures."""
     figures: dict[str, object] = {"calls_per_side": BLOCK * ROUNDS}
-    with tempfile.TemporaryDirectory() as tmp, sandbox_process(
-        "--app-key", APP_KEY, "--app-secret", APP_SECRET, "--orders-per-shop", "100"
-    ) as base_url:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        sandbox_process(
+            "--app-key", APP_KEY, "--app-secret", APP_SECRET, "--orders-per-shop", "100"
+        ) as base_url,
+    ):
         store = Store.from_url(sqlite_url(Path(tmp) / "bench.db"))
         probe = TikTokShopClient(APP_KEY, APP_SECRET, base_url=base_url, auth_base_url=base_url)
         code = requests.post(f"{base_url}/sandbox/authorize", json={}, timeout=10).json()["code"]

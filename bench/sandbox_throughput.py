@@ -4,7 +4,8 @@ Starts the ``sandbox`` CLI command in a subprocess (registered on its own, so it
 the other command groups) with 1,000,000 orders in one shop, authorizes with the consent
 shortcut, then walks Get Order List with 100 orders per page using a raw ``requests`` client
 that signs requests itself (this script imports nothing from tiktok_pipeline.client).
-Prints ONE JSON line:
+Before walking it waits until the server has finished starting up (its render cache maps
+its memory in the background). Prints ONE JSON line:
 
     pages_per_s_cold         first walk over orders never served before (generated + serialized);
                              the client only reads next_page_token, so this is serving speed
@@ -13,9 +14,13 @@ Prints ONE JSON line:
     update_window_*          an incremental-style walk: orders updated during one day
     server_cpu_ms_per_page_* CPU time of the server process per page (cold, warm walks);
     client_cpu_ms_per_page_* and of this client: steadier than pages/s on a busy machine
-    peak_server_mib          VmHWM (peak RSS) of the server process
+    startup_server_mib       VmHWM (peak RSS) of the server process before the walks
+    peak_server_mib          and after them
 
-Usage: .venv/bin/python bench/sandbox_throughput.py [--orders 1000000] [--pages 1000]
+With ``--runs N`` it runs N times (a fresh server each time) and prints one line of
+[min, median, max] per figure: the machine is shared, single runs vary.
+
+Usage: .venv/bin/python bench/sandbox_throughput.py [--orders 1000000] [--pages 500] [--runs 1]
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import hmac
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -54,14 +60,19 @@ class Client:
         self.token = token
         self.session = requests.Session()
 
-    def send(self, method: str, path: str, query: dict[str, str], body: dict | None
-             ) -> requests.Response:
+    def send(
+        self, method: str, path: str, query: dict[str, str], body: dict | None
+    ) -> requests.Response:
         """Send a signed call; returns the raw response."""
         q = dict(query, app_key=APP_KEY, timestamp=str(int(time.time())))
         raw = json.dumps(body, separators=(",", ":")).encode() if body is not None else b""
         q["sign"] = sign(APP_SECRET, path, q, raw)
         return self.session.request(
-            method, self.base + path, params=q, data=raw or None, timeout=120,
+            method,
+            self.base + path,
+            params=q,
+            data=raw or None,
+            timeout=120,
             headers={"x-tts-access-token": self.token, "content-type": "application/json"},
         )
 
@@ -94,8 +105,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def walk(client: Client, cipher: str, body: dict, pages: int, parse: bool, server_pid: int
-         ) -> tuple[int, int, float, float, float]:
+def walk(
+    client: Client, cipher: str, body: dict, pages: int, parse: bool, server_pid: int
+) -> tuple[int, int, float, float, float]:
     """Walk up to ``pages`` pages.
 
     Returns (pages, total_count, seconds, server CPU seconds, client CPU seconds): the CPU
@@ -123,15 +135,20 @@ def walk(client: Client, cipher: str, body: dict, pages: int, parse: bool, serve
             head = response.content[:400]
             assert head.startswith(b'{"code":0,'), head[:200]
             j = head.index(b'"next_page_token":"') + 19
-            token = head[j:head.index(b'"', j)].decode()
+            token = head[j : head.index(b'"', j)].decode()
             k = head.index(b'"total_count":') + 14
-            total = int(head[k:head.index(b",", k)])
+            total = int(head[k : head.index(b",", k)])
         n_pages += 1
         if not token:
             break
     elapsed = time.perf_counter() - start
-    return (n_pages, total, elapsed, cpu_seconds(server_pid) - server_cpu,
-            time.process_time() - client_cpu)
+    return (
+        n_pages,
+        total,
+        elapsed,
+        cpu_seconds(server_pid) - server_cpu,
+        time.process_time() - client_cpu,
+    )
 
 
 def main() -> int:
@@ -140,8 +157,31 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=1_000_000, help="orders in the shop")
     parser.add_argument("--pages", type=int, default=500, help="pages per walk")
     parser.add_argument("--cache-mb", type=int, default=256, help="server render cache")
+    parser.add_argument("--runs", type=int, default=1, help="runs (>1: [min, median, max])")
     args = parser.parse_args()
+    runs = [run_once(args) for _ in range(max(1, args.runs))]
+    if len(runs) == 1:
+        print(json.dumps(runs[0]))
+    else:
+        print(json.dumps({
+            key: [min(values), statistics.median(values), max(values)]
+            for key in runs[0]
+            for values in [[run[key] for run in runs]]
+        }))
+    return 0
 
+
+def wait_until_started(base: str, deadline: float) -> None:
+    """Wait until the server's render cache has mapped all of its memory."""
+    while time.time() < deadline:
+        cache = requests.get(base + "/sandbox/state", timeout=5).json()["cache"]
+        if cache.get("reserved", 0) >= cache.get("capacity", 0):
+            return
+        time.sleep(0.05)
+
+
+def run_once(args: argparse.Namespace) -> dict:
+    """Start a server, walk, and return the figures."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     launcher = (
@@ -153,13 +193,34 @@ def main() -> int:
         "sys.exit(a.handler(a))\n"
     )
     cmd = [
-        sys.executable, "-c", launcher, "sandbox", "--port", str(port),
-        "--app-key", APP_KEY, "--app-secret", APP_SECRET, "--shops", "1",
-        "--orders-per-shop", str(args.orders), "--days", "90", "--anchor", str(ANCHOR),
-        "--frozen-clock", "--render-cache-mb", str(args.cache_mb),
+        sys.executable,
+        "-c",
+        launcher,
+        "sandbox",
+        "--port",
+        str(port),
+        "--app-key",
+        APP_KEY,
+        "--app-secret",
+        APP_SECRET,
+        "--shops",
+        "1",
+        "--orders-per-shop",
+        str(args.orders),
+        "--days",
+        "90",
+        "--anchor",
+        str(ANCHOR),
+        "--frozen-clock",
+        "--render-cache-mb",
+        str(args.cache_mb),
     ]
-    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    server = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         deadline = time.time() + 60
         while True:
@@ -168,14 +229,23 @@ def main() -> int:
                 break
             except requests.ConnectionError:
                 if server.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("sandbox did not start: "
-                                       + server.stderr.read().decode()[-2000:]) from None
+                    raise RuntimeError(
+                        "sandbox did not start: " + server.stderr.read().decode()[-2000:]
+                    ) from None
                 time.sleep(0.1)
+        wait_until_started(base, time.time() + 60)
         startup_mib = vm_hwm_mib(server.pid)
         code = requests.post(base + "/sandbox/authorize", json={}, timeout=10).json()["code"]
-        token = requests.get(base + "/api/v2/token/get", timeout=10, params={
-            "app_key": APP_KEY, "app_secret": APP_SECRET, "auth_code": code,
-            "grant_type": "authorized_code"}).json()["data"]["access_token"]
+        token = requests.get(
+            base + "/api/v2/token/get",
+            timeout=10,
+            params={
+                "app_key": APP_KEY,
+                "app_secret": APP_SECRET,
+                "auth_code": code,
+                "grant_type": "authorized_code",
+            },
+        ).json()["data"]["access_token"]
         client = Client(base, token)
         cipher = client.call("GET", "/authorization/202309/shops", {}, None)["shops"][0]["cipher"]
 
@@ -217,14 +287,13 @@ def main() -> int:
             "startup_server_mib": round(startup_mib, 1),
             "peak_server_mib": round(vm_hwm_mib(server.pid), 1),
         }
-        print(json.dumps(figures))
     finally:
         server.terminate()
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
-    return 0
+    return figures
 
 
 if __name__ == "__main__":

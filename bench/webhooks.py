@@ -180,8 +180,7 @@ def _worker(args: tuple) -> dict:
         offset = 0.0 if interval is None else interval * thread / connections
         t = threading.Thread(
             target=_connection_loop,
-            args=(port, worker, thread, phase, interval, start + offset, stop, duplicates,
-                  results),
+            args=(port, worker, thread, phase, interval, start + offset, stop, duplicates, results),
         )
         t.start()
         threads.append(t)
@@ -212,16 +211,31 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_phase(pool, port: int, phase: str, options: argparse.Namespace, rate: float | None,
-              duration: float, server_pid: int) -> tuple[dict, list[str]]:
+def run_phase(
+    pool,
+    port: int,
+    phase: str,
+    options: argparse.Namespace,
+    rate: float | None,
+    duration: float,
+    server_pid: int,
+) -> tuple[dict, list[str]]:
     """Drive one phase from the worker processes; returns its figures and the unique ids."""
     cpu_before = _cpu_seconds(server_pid)
     load_before = os.getloadavg()[0]
     per_worker_rate = None if rate is None else rate / options.workers
     start_wall = time.time() + 0.5
     jobs = [
-        (port, w, phase, per_worker_rate, options.connections, start_wall, duration,
-         options.duplicates)
+        (
+            port,
+            w,
+            phase,
+            per_worker_rate,
+            options.connections,
+            start_wall,
+            duration,
+            options.duplicates,
+        )
         for w in range(options.workers)
     ]
     results = pool.map(_worker, jobs)
@@ -353,9 +367,10 @@ def main() -> None:
     )
     options = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="bench-webhooks-") as tmp, database(
-        options.postgres, Path(tmp)
-    ) as database_url:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-webhooks-") as tmp,
+        database(options.postgres, Path(tmp)) as database_url,
+    ):
         port = _free_port()
         service = start_service(port, database_url, tmp)
         try:
@@ -375,8 +390,12 @@ def main() -> None:
                 service.kill()
         stored = check_stored(database_url, unique + unique_max)
     backend = sa.make_url(database_url).get_backend_name()
-    ok_stored = stored["missing"] == 0 and stored["stored_twice"] == 0 and not stored[
-        "unexpected"] and stored["answered_twice_as_new"] == 0
+    ok_stored = (
+        stored["missing"] == 0
+        and stored["stored_twice"] == 0
+        and not stored["unexpected"]
+        and stored["answered_twice_as_new"] == 0
+    )
     result = {
         "bench": "webhooks",
         "database": backend,

@@ -65,10 +65,10 @@ def search_orders(call: Call) -> RawData:
     page = paginate(call, "orders", code, query, page_size,
                     lambda t: select_orders(world, query, t))
     state = call.state
-    parts = [state.order_bytes(world, i, page.snapshot) for i in page.ids]
+    parts = state.orders_bytes(world, page.ids, page.snapshot, views=True)
     if page.next_token:
-        end = page.offset + len(page.ids)
-        state.read_ahead_orders(world, page.selection.slice(end, page_size), page.snapshot)
+        state.read_ahead_orders(world, page.selection, page.offset + len(page.ids), page_size,
+                                page.snapshot)
     return list_data({"next_page_token": page.next_token, "total_count": page.total},
                      "orders", parts)
 
@@ -93,7 +93,7 @@ def order_detail(call: Call) -> RawData:
                           f"{MAX_DETAIL_IDS} order ids; got {len(ids)}.")
     indices = [_order_index(call, order_id) for order_id in ids]
     state = call.state
-    parts = [state.order_bytes(call.shop, i, call.now) for i in indices]
+    parts = state.orders_bytes(call.shop, indices, call.now, views=True)
     return list_data({}, "orders", parts)
 
 

@@ -7,11 +7,13 @@ import html
 import json
 from collections.abc import Awaitable, Callable
 
+import numpy as np
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from tiktok_pipeline.sandbox.faults import FaultSettings
+from tiktok_pipeline.sandbox.order_arrays import unit_counts
 from tiktok_pipeline.sandbox.search import (
     OrderQuery,
     ProductQuery,
@@ -274,9 +276,11 @@ def routes(state: SandboxState) -> list[Route]:
         totals = {"orders": 0, "order_line_items": 0, "products": 0, "product_skus": 0,
                   "returns": 0, "return_line_items": 0}
         for world in _worlds(state, request):
-            for i in _truth_ids(world, "orders", w, t):
-                totals["orders"] += 1
-                totals["order_line_items"] += len(world.orders.base(i).items)
+            ids = _truth_ids(world, "orders", w, t)
+            totals["orders"] += len(ids)
+            for start in range(0, len(ids), 65536):
+                chunk = np.array(ids[start : start + 65536], np.int64)
+                totals["order_line_items"] += int(unit_counts(world.orders, chunk).sum())
             for j in _truth_ids(world, "products", w, t):
                 totals["products"] += 1
                 totals["product_skus"] += len(world.catalog.products[j].skus)
@@ -298,12 +302,15 @@ def routes(state: SandboxState) -> list[Route]:
         t = state.now()
         parts: list[bytes] = []
         for world in _worlds(state, request):
-            for n in _truth_ids(world, entity, w, t):
-                if limit is not None and len(parts) >= limit:
-                    break
-                if entity == "orders":
-                    parts.append(state.order_bytes(world, n, t))
-                elif entity == "returns":
+            ids = _truth_ids(world, entity, w, t)
+            if limit is not None:
+                ids = ids[: max(0, limit - len(parts))]
+            if entity == "orders":
+                for start in range(0, len(ids), 4096):
+                    parts.extend(state.orders_bytes(world, ids[start : start + 4096], t))
+                continue
+            for n in ids:
+                if entity == "returns":
                     parts.append(state.return_bytes(world, n, t))
                 else:
                     parts.append(state.product_bytes(world, n, t, shape))

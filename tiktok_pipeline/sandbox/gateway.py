@@ -48,12 +48,10 @@ def request_id() -> str:
 
 def envelope(code: int, message: str, rid: str, data: object = None) -> bytes:
     """TikTok's response envelope as bytes."""
+    head = dumps({"code": code, "message": message, "request_id": rid})[:-1] + b',"data":'
     if isinstance(data, RawData):
-        data_bytes = data.body
-    else:
-        data_bytes = dumps(data)
-    head = dumps({"code": code, "message": message, "request_id": rid})[:-1]
-    return head + b',"data":' + data_bytes + b"}"
+        return b"".join([head, *data.chunks, b"}"])
+    return head + dumps(data) + b"}"
 
 
 async def send_bytes(send: Send, status: int, body: bytes,

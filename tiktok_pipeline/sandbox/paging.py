@@ -15,6 +15,8 @@ import struct
 from array import array
 from collections.abc import Sequence
 
+import numpy as np
+
 _PLAIN = struct.Struct(">QqI")
 _MAC_LEN = 10
 
@@ -100,8 +102,12 @@ class RangeSelection(Selection):
 class ListSelection(Selection):
     """An explicit list of entity numbers (kept as a compact array)."""
 
-    def __init__(self, items: Sequence[int], descending: bool = False) -> None:
-        self.items = array("q", items)
+    def __init__(self, items: Sequence[int] | np.ndarray, descending: bool = False) -> None:
+        if isinstance(items, np.ndarray):
+            self.items = array("q")
+            self.items.frombytes(items.astype(np.int64).tobytes())
+        else:
+            self.items = array("q", items)
         self.descending = descending
         self.total = len(self.items)
 

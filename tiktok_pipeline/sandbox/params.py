@@ -14,12 +14,21 @@ if TYPE_CHECKING:
 
 
 class RawData:
-    """A handler result that is already serialized JSON (the ``data`` member)."""
+    """A handler result that is already serialized JSON (the ``data`` member).
 
-    __slots__ = ("body",)
+    Held as chunks whose concatenation is the JSON, so that a large answer is copied
+    once, into the response.
+    """
 
-    def __init__(self, body: bytes) -> None:
-        self.body = body
+    __slots__ = ("chunks",)
+
+    def __init__(self, *chunks: bytes) -> None:
+        self.chunks: list[bytes] = list(chunks)
+
+    @property
+    def body(self) -> bytes:
+        """The JSON as one bytes object."""
+        return b"".join(self.chunks)
 
 
 @dataclass

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from tiktok_pipeline.sandbox import order_arrays as oa
 from tiktok_pipeline.sandbox.orders import (
     DAY,
     MAX_LIFECYCLE,
@@ -20,6 +23,8 @@ from tiktok_pipeline.sandbox.world import ShopWorld
 
 #: Longest time from an order's creation to the last change of its cancellation.
 MAX_CANCELLATION_SPAN = 2 * DAY
+#: Orders examined per array pass when a search filters on state or attributes.
+SCAN_CHUNK = 65536
 
 
 @dataclass(frozen=True)
@@ -69,49 +74,46 @@ def select_orders(world: ShopWorld, q: OrderQuery, t: int) -> Selection:
     )
     if not attr_filter and not need_state:
         return RangeSelection(lo, hi, q.descending)
-    keyed: list[tuple[int, int]] = []
-    plain: list[int] = []
-    update_ge = q.update_ge
-    update_lt = q.update_lt
-    status_filter = q.status
-    ibrc = q.is_buyer_request_cancel
-    for i in range(lo, hi):
+    found: list[np.ndarray] = []
+    keys: list[np.ndarray] = []
+    for start in range(lo, hi, SCAN_CHUNK):
+        idx = np.arange(start, min(hi, start + SCAN_CHUNK), dtype=np.int64)
         if attr_filter:
-            h = book.attr_hash(i)
-            if q.buyer is not None and book.buyer_index(h) != q.buyer:
-                continue
-            if q.shipping_type is not None and book.shipping_type(h) != q.shipping_type:
-                continue
-            if q.warehouse_ids and book.warehouse_of(h) not in q.warehouse_ids:
-                continue
-        if need_state:
-            lc = book.lifecycle(i)
-            times = lc.times
-            k = 0
-            for time in times:
-                if time > t:
-                    break
-                k += 1
-            updated = times[k - 1]
-            if update_ge is not None and updated < update_ge:
-                continue
-            if update_lt is not None and updated >= update_lt:
-                continue
-            if status_filter is not None and lc.statuses[k - 1] != status_filter:
-                continue
-            if ibrc is not None:
-                requested = bool(lc.request_cancel_time and lc.request_cancel_time <= t
-                                 and lc.statuses[k - 1] != 7)
-                if requested != ibrc:
-                    continue
-            if by_update:
-                keyed.append((updated, i))
-                continue
-        plain.append(i)
-    if by_update:
-        keyed.sort()
-        return ListSelection([i for _, i in keyed], q.descending)
-    return ListSelection(plain, q.descending)
+            idx = idx[_attribute_mask(book, q, idx)]
+        if need_state and len(idx):
+            lc = oa.lifecycles(book, idx)
+            st = lc.at(t)
+            keep = np.ones(len(idx), bool)
+            if q.update_ge is not None:
+                keep &= st.update_time >= q.update_ge
+            if q.update_lt is not None:
+                keep &= st.update_time < q.update_lt
+            if q.status is not None:
+                keep &= st.status == q.status
+            if q.is_buyer_request_cancel is not None:
+                asks = (lc.request > 0) & (lc.request <= t) & (st.status != oa.CANCELLED)
+                keep &= asks == q.is_buyer_request_cancel
+            idx = idx[keep]
+            keys.append(st.update_time[keep])
+        found.append(idx)
+    matches = np.concatenate(found) if found else np.empty(0, np.int64)
+    if by_update and len(matches):
+        matches = matches[np.lexsort((matches, np.concatenate(keys)))]
+    return ListSelection(matches, q.descending)
+
+
+def _attribute_mask(book: OrderBook, q: OrderQuery, idx: np.ndarray) -> np.ndarray:
+    """Which orders of ``idx`` match the buyer, shipping type and warehouse filters."""
+    h = oa.mix64_array(oa.offset(book.base_attr, idx))
+    keep = np.ones(len(idx), bool)
+    if q.buyer is not None:
+        keep &= oa.buyers_of(book, h) == q.buyer
+    if q.shipping_type is not None:
+        keep &= oa.tiktok_shipping(h) == (q.shipping_type == "TIKTOK")
+    if q.warehouse_ids:
+        wanted = [n for n, w in enumerate(book.warehouses) if w in q.warehouse_ids]
+        keep &= np.isin(oa.warehouses_of(book, h), wanted)
+    return keep
 
 
 @dataclass(frozen=True)

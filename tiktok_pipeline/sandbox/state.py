@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 import secrets
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from itertools import compress, repeat
 
 from tiktok_pipeline.sandbox.auth import AuthStore
-from tiktok_pipeline.sandbox.cache import ByteLRU, EntryLRU
+from tiktok_pipeline.sandbox.cache import ArenaCache, EntryLRU
 from tiktok_pipeline.sandbox.clock import VirtualClock
 from tiktok_pipeline.sandbox.config import RUNTIME_SETTINGS, SandboxConfig
 from tiktok_pipeline.sandbox.events import EventCollector, collect
@@ -24,6 +26,10 @@ from tiktok_pipeline.sandbox.world import ShopWorld
 
 log = logging.getLogger(__name__)
 MIB = 1024 * 1024
+#: Order cache keys: shop slot << ORDER_KEY_BITS | order index (other entities: tuples).
+ORDER_KEY_BITS = 40
+#: How many orders of a search the read-ahead renders at once.
+READ_AHEAD_ORDERS = 100
 INFINITY = float("inf")
 
 
@@ -113,7 +119,7 @@ class SandboxState:
         self.stats = Stats()
         self.webhooks = WebhookRegistry()
         self.dispatcher = WebhookDispatcher(config)
-        self.render_cache = ByteLRU(config.render_cache_mb * MIB)
+        self.render_cache = ArenaCache(config.render_cache_mb * MIB)
         self.query_cache = EntryLRU(config.query_cache_entries)
         self.page_tokens = PageTokens(secrets.token_bytes(32))
         self.lock = threading.RLock()
@@ -203,12 +209,33 @@ class SandboxState:
 
     def order_bytes(self, world: ShopWorld, i: int, t: int) -> bytes:
         """Order ``i`` at ``t`` as JSON bytes (cached while its lifecycle step lasts)."""
-        key = ("o", world.slot, i)
-        body = self.render_cache.get_valid(key, t)
-        if body is None:
-            body, valid_from, valid_until = world.orders.render_bytes(i, t)
-            self.render_cache.put(key, valid_from, valid_until, body)
-        return body
+        return self.orders_bytes(world, [i], t)[0]
+
+    def orders_bytes(self, world: ShopWorld, ids: Sequence[int], t: int,
+                     views: bool = False) -> list[bytes]:
+        """Orders ``ids`` at ``t`` as JSON bytes: cached ones, the others rendered as a batch.
+
+        ``views``: cached bodies may come back as memoryviews into the cache, valid until
+        the next store (for answers joined at once).
+        """
+        cache = self.render_cache
+        base = world.slot << ORDER_KEY_BITS
+        keys = list(map(base.__add__, ids))
+        out = cache.get_many(keys, t, views)
+        absent = list(map(operator.is_, out, repeat(None)))
+        if not any(absent):
+            return out
+        missing = list(compress(range(len(out)), absent))
+        if views and len(missing) < len(out):
+            out = [bytes(body) if body is not None else None for body in out]
+        wanted = list(map(ids.__getitem__, missing))
+        bodies, valid_from, valid_until = world.orders.render_many(wanted, t)
+        cache.put_many(list(map(keys.__getitem__, missing)), bodies, valid_from, valid_until)
+        if len(missing) == len(out):
+            return bodies
+        for n, body in zip(missing, bodies, strict=True):
+            out[n] = body
+        return out
 
     def return_bytes(self, world: ShopWorld, k: int, t: int) -> bytes:
         """Return ``k`` at ``t`` as JSON bytes (cached while its lifecycle step lasts)."""
@@ -222,13 +249,23 @@ class SandboxState:
             self.render_cache.put(key, lc.times[n - 1], until, body)
         return body
 
-    def read_ahead_orders(self, world: ShopWorld, ids: Sequence[int], t: int) -> None:
-        """Queue the rendering of orders a client will probably ask for next."""
-        for start in range(0, len(ids), 10):
-            chunk = ids[start : start + 10]
-            self.read_ahead.append(
-                lambda chunk=chunk: [self.order_bytes(world, i, t) for i in chunk]
-            )
+    def read_ahead_orders(self, world: ShopWorld, selection: Selection, offset: int,
+                          page_size: int, t: int) -> None:
+        """Queue rendering the next page of a search (from ``offset``) if it is not ready.
+
+        It runs after the answer is sent, while the client reads it: as one batch, since a
+        batch costs a fixed overhead plus a little per order.
+        """
+        following = selection.slice(offset, page_size)
+        if not following:
+            return
+        cache = self.render_cache
+        base = world.slot << ORDER_KEY_BITS
+        if cache.has_valid(base + following[0], t) and cache.has_valid(
+                base + following[-1], t):
+            return
+        ids = selection.slice(offset, max(page_size, READ_AHEAD_ORDERS))
+        self.read_ahead.append(lambda: self.orders_bytes(world, ids, t))
 
     def product_bytes(self, world: ShopWorld, j: int, t: int, shape: str) -> bytes:
         """Product ``j`` at ``t`` in a given shape as JSON bytes."""
@@ -405,3 +442,4 @@ class SandboxState:
     def close(self) -> None:
         """Stop background threads."""
         self.dispatcher.close()
+        self.render_cache.close()

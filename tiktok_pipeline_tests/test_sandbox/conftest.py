@@ -28,6 +28,7 @@ def small_config(**overrides) -> SandboxConfig:
         anchor=ANCHOR,
         frozen_clock=True,
         webhook_retry_scale=0.0001,
+        render_cache_mb=16,
     )
     values.update(overrides)
     return SandboxConfig(**values)

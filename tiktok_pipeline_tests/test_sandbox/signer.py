@@ -35,8 +35,9 @@ def push_signature(app_key: str, app_secret: str, raw_body: bytes) -> str:
 class SignedClient:
     """Signs and sends Open API calls; every part can be overridden to provoke errors."""
 
-    def __init__(self, base_url: str, app_key: str, app_secret: str,
-                 access_token: str | None = None) -> None:
+    def __init__(
+        self, base_url: str, app_key: str, app_secret: str, access_token: str | None = None
+    ) -> None:
         self.base_url = base_url
         self.app_key = app_key
         self.app_secret = app_secret
@@ -51,16 +52,25 @@ class SignedClient:
 
     def token_get(self, code: str, **overrides: str) -> requests.Response:
         """GET /api/v2/token/get."""
-        params = {"app_key": self.app_key, "app_secret": self.app_secret, "auth_code": code,
-                  "grant_type": "authorized_code", **overrides}
+        params = {
+            "app_key": self.app_key,
+            "app_secret": self.app_secret,
+            "auth_code": code,
+            "grant_type": "authorized_code",
+            **overrides,
+        }
         return self.session.get(f"{self.base_url}/api/v2/token/get", params=params, timeout=30)
 
     def token_refresh(self, refresh_token: str, **overrides: str) -> requests.Response:
         """GET /api/v2/token/refresh."""
-        params = {"app_key": self.app_key, "app_secret": self.app_secret,
-                  "refresh_token": refresh_token, "grant_type": "refresh_token", **overrides}
-        return self.session.get(f"{self.base_url}/api/v2/token/refresh", params=params,
-                                timeout=30)
+        params = {
+            "app_key": self.app_key,
+            "app_secret": self.app_secret,
+            "refresh_token": refresh_token,
+            "grant_type": "refresh_token",
+            **overrides,
+        }
+        return self.session.get(f"{self.base_url}/api/v2/token/refresh", params=params, timeout=30)
 
     def call(
         self,
@@ -102,20 +112,40 @@ class SignedClient:
         if tok is not None:
             headers["x-tts-access-token"] = tok
         payload = raw_body if sent_body is None else sent_body
-        return self.session.request(method, f"{self.base_url}{path}", params=q,
-                                    data=payload or None, headers=headers, timeout=timeout)
+        return self.session.request(
+            method,
+            f"{self.base_url}{path}",
+            params=q,
+            data=payload or None,
+            headers=headers,
+            timeout=timeout,
+        )
 
-    def ok(self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None,
-           **kwargs: Any) -> dict:
+    def ok(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+        **kwargs: Any,
+    ) -> dict:
         """A call that must succeed; returns ``data``."""
         response = self.call(method, path, query, body, **kwargs)
         payload = response.json()
         assert response.status_code == 200 and payload["code"] == 0, payload
         return payload["data"]
 
-    def walk(self, path: str, list_key: str, page_size: int, body: Any = None, *,
-             cipher: str, method: str = "POST", query: dict | None = None
-             ) -> tuple[list[dict], list[int]]:
+    def walk(
+        self,
+        path: str,
+        list_key: str,
+        page_size: int,
+        body: Any = None,
+        *,
+        cipher: str,
+        method: str = "POST",
+        query: dict | None = None,
+    ) -> tuple[list[dict], list[int]]:
         """Every item of a paged search, and the total_count each page reported."""
         items: list[dict] = []
         totals: list[int] = []
@@ -124,8 +154,13 @@ class SignedClient:
             q = {"page_size": page_size, **(query or {})}
             if token:
                 q["page_token"] = token
-            data = self.ok(method, path, q, body if body is not None else
-                           ({} if method == "POST" else None), cipher=cipher)
+            data = self.ok(
+                method,
+                path,
+                q,
+                body if body is not None else ({} if method == "POST" else None),
+                cipher=cipher,
+            )
             items.extend(data[list_key])
             if "total_count" in data:
                 totals.append(data["total_count"])

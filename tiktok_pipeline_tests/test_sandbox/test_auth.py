@@ -14,8 +14,9 @@ from tiktok_pipeline_tests.test_sandbox.signer import SignedClient
 
 def _consent(sandbox, **params) -> requests.Response:
     query = {"service_id": sandbox.config.service_id, **params}
-    return requests.get(f"{sandbox.base_url}/open/authorize", params=query,
-                        allow_redirects=False, timeout=10)
+    return requests.get(
+        f"{sandbox.base_url}/open/authorize", params=query, allow_redirects=False, timeout=10
+    )
 
 
 def test_consent_redirects_with_code_and_state(sandbox):
@@ -47,9 +48,12 @@ def test_consent_for_another_seller(fresh):
 
 
 def test_unknown_service_id_is_an_html_error_page(sandbox):
-    response = requests.get(f"{sandbox.base_url}/open/authorize",
-                            params={"service_id": "nope", "state": "x"}, timeout=10,
-                            allow_redirects=False)
+    response = requests.get(
+        f"{sandbox.base_url}/open/authorize",
+        params={"service_id": "nope", "state": "x"},
+        timeout=10,
+        allow_redirects=False,
+    )
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("text/html")
     assert "service_id" in response.text
@@ -98,7 +102,9 @@ def test_token_endpoint_errors(sandbox):
     assert (wrong_grant["code"], wrong_grant["message"]) == (36004002, "invalid grant_type")
     wrong_secret = client.token_get(code, app_secret="nope").json()
     assert (wrong_secret["code"], wrong_secret["message"]) == (
-        36004003, "invalid app_key or app_secret")
+        36004003,
+        "invalid app_key or app_secret",
+    )
     wrong_key = client.token_get(code, app_key="nope").json()
     assert wrong_key["code"] == 36004003
     refresh_grant = client.token_refresh("x", grant_type="authorized_code").json()
@@ -119,8 +125,12 @@ def test_refresh_rotates_the_refresh_token(fresh):
     assert client.token_refresh(first["refresh_token"]).json()["code"] == 36004005
     assert client.token_refresh(data["refresh_token"]).json()["code"] == 0
     # The previous access token keeps working during the grace period.
-    assert client.call("GET", "/authorization/202309/shops",
-                       token=first["access_token"]).json()["code"] == 0
+    assert (
+        client.call("GET", "/authorization/202309/shops", token=first["access_token"]).json()[
+            "code"
+        ]
+        == 0
+    )
     assert fresh.control.stats()["token_refresh_calls"] == 3
 
 
@@ -131,8 +141,10 @@ def test_previous_access_token_dies_after_the_grace(fresh):
     new = client.token_refresh(first["refresh_token"]).json()["data"]
     old = client.call("GET", "/authorization/202309/shops", token=first["access_token"])
     assert (old.status_code, old.json()["code"]) == (401, 105002)
-    assert client.call("GET", "/authorization/202309/shops",
-                       token=new["access_token"]).json()["code"] == 0
+    assert (
+        client.call("GET", "/authorization/202309/shops", token=new["access_token"]).json()["code"]
+        == 0
+    )
 
 
 def test_refresh_without_rotation_keeps_the_refresh_token(fresh):
@@ -174,8 +186,9 @@ def test_token_refresh_calls_are_counted_per_call(fresh):
     first = client.authorize(fresh.authorize())
     fresh.control.reset_stats()
     with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda _: client.token_refresh(first["refresh_token"]).json(),
-                                range(4)))
+        answers = list(
+            pool.map(lambda _: client.token_refresh(first["refresh_token"]).json(), range(4))
+        )
     # With rotation, exactly one of four concurrent refreshes of the same token wins.
     assert sorted(a["code"] for a in answers) == [0, 36004005, 36004005, 36004005]
     assert fresh.control.stats()["token_refresh_calls"] == 4
@@ -196,8 +209,13 @@ def test_authorized_and_active_shops(sandbox, client):
     shops = client.ok("GET", "/authorization/202309/shops")["shops"]
     assert [s["id"] for s in shops] == [s.id for s in sandbox.shops]
     for shop, info in zip(shops, sandbox.shops, strict=True):
-        assert shop == {"id": info.id, "name": info.name, "region": info.region,
-                        "seller_type": info.seller_type, "cipher": info.cipher,
-                        "code": info.code}
+        assert shop == {
+            "id": info.id,
+            "name": info.name,
+            "region": info.region,
+            "seller_type": info.seller_type,
+            "cipher": info.cipher,
+            "code": info.code,
+        }
     active = client.ok("GET", "/seller/202309/shops")["shops"]
     assert active == [{"id": s.id, "region": s.region} for s in sandbox.shops]

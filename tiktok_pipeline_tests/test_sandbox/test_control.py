@@ -29,8 +29,13 @@ def test_control_page_lists_the_endpoints(sandbox):
     response = requests.get(f"{sandbox.base_url}/sandbox", timeout=5)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    for path in ("/sandbox/clock/advance", "/sandbox/faults", "/sandbox/truth/counts",
-                 "/sandbox/webhooks/deliveries", "/sandbox/tokens/expire"):
+    for path in (
+        "/sandbox/clock/advance",
+        "/sandbox/faults",
+        "/sandbox/truth/counts",
+        "/sandbox/webhooks/deliveries",
+        "/sandbox/tokens/expire",
+    ):
         assert path in response.text
 
 
@@ -61,17 +66,19 @@ def test_public_api_shape(sandbox):
 def test_truth_matches_what_the_api_serves(sandbox, client):
     shop = sandbox.shops[0]
     window = {"update_time_ge": ANCHOR - 7 * DAY, "update_time_lt": ANCHOR}
-    api, _ = client.walk("/order/202309/orders/search", "orders", 100, window,
-                         cipher=shop.cipher)
+    api, _ = client.walk("/order/202309/orders/search", "orders", 100, window, cipher=shop.cipher)
     truth = sandbox.control.truth("orders", shop.id, **window)
     assert sorted(truth, key=lambda o: o["id"]) == sorted(api, key=lambda o: o["id"])
-    returns_api, _ = client.walk("/return_refund/202309/returns/search", "return_orders", 50,
-                                 cipher=shop.cipher)
+    returns_api, _ = client.walk(
+        "/return_refund/202309/returns/search", "return_orders", 50, cipher=shop.cipher
+    )
     assert sandbox.control.truth("returns", shop.id) == returns_api
-    products_api, _ = client.walk("/product/202502/products/search", "products", 100,
-                                  cipher=shop.cipher)
+    products_api, _ = client.walk(
+        "/product/202502/products/search", "products", 100, cipher=shop.cipher
+    )
     assert sorted(sandbox.control.truth("products", shop.id), key=lambda p: p["id"]) == sorted(
-        products_api, key=lambda p: p["id"])
+        products_api, key=lambda p: p["id"]
+    )
 
 
 def test_truth_counts(sandbox, client):
@@ -99,8 +106,9 @@ def test_new_seller_with_new_shops(fresh):
     client = authorized_client(fresh, seller["open_id"])
     shops = client.ok("GET", "/authorization/202309/shops")["shops"]
     assert [s["id"] for s in shops] == seller["shop_ids"]
-    orders = client.ok("POST", "/order/202309/orders/search", {"page_size": 5}, {},
-                       cipher=shops[0]["cipher"])
+    orders = client.ok(
+        "POST", "/order/202309/orders/search", {"page_size": 5}, {}, cipher=shops[0]["cipher"]
+    )
     assert orders["total_count"] == 400
     assert orders["orders"][0]["payment"]["currency"] == "MYR"
     assert len(fresh.shops) == 4 and len(fresh.sellers) == 2
@@ -122,58 +130,89 @@ def test_reset_goes_back_to_the_start(fresh):
 
 
 def test_clock_advance_rejects_bad_input(sandbox):
-    response = requests.post(f"{sandbox.base_url}/sandbox/clock/advance",
-                             json={"seconds": -1}, timeout=5)
+    response = requests.post(
+        f"{sandbox.base_url}/sandbox/clock/advance", json={"seconds": -1}, timeout=5
+    )
     assert response.status_code == 400 and "seconds" in response.json()["error"]
 
 
 def test_finance_endpoints(sandbox, client):
     cipher = sandbox.shops[0].cipher
-    statements, _ = client.walk("/finance/202309/statements", "statements", 10, method="GET",
-                                query={"sort_field": "statement_time"}, cipher=cipher)
+    statements, _ = client.walk(
+        "/finance/202309/statements",
+        "statements",
+        10,
+        method="GET",
+        query={"sort_field": "statement_time"},
+        cipher=cipher,
+    )
     assert len(statements) == 30
     busy = [s for s in statements if s["settlement_amount"] not in ("0.00",)]
     assert busy
     statement = busy[-1]
-    tx = client.ok("GET", f"/finance/202501/statements/{statement['id']}/statement_transactions",
-                   {"sort_field": "order_create_time", "page_size": 100}, cipher=cipher)
+    tx = client.ok(
+        "GET",
+        f"/finance/202501/statements/{statement['id']}/statement_transactions",
+        {"sort_field": "order_create_time", "page_size": 100},
+        cipher=cipher,
+    )
     assert tx["total_settlement_amount"] == statement["settlement_amount"]
     order_ids = [t["order_id"] for t in tx["transactions"]]
     assert order_ids
-    orders = client.ok("GET", "/order/202309/orders", {"ids": ",".join(order_ids[:50])},
-                       cipher=cipher)["orders"]
+    orders = client.ok(
+        "GET", "/order/202309/orders", {"ids": ",".join(order_ids[:50])}, cipher=cipher
+    )["orders"]
     assert {o["status"] for o in orders} == {"COMPLETED"}
-    by_order = client.ok("GET", f"/finance/202501/orders/{order_ids[0]}/statement_transactions",
-                         cipher=cipher)
+    by_order = client.ok(
+        "GET", f"/finance/202501/orders/{order_ids[0]}/statement_transactions", cipher=cipher
+    )
     assert by_order["sku_transactions"][0]["statement_id"] == statement["id"]
     for path in ("/finance/202309/payments", "/finance/202605/payments"):
-        payments = client.ok("GET", path, {"sort_field": "create_time", "page_size": 5},
-                             cipher=cipher)["payments"]
+        payments = client.ok(
+            "GET", path, {"sort_field": "create_time", "page_size": 5}, cipher=cipher
+        )["payments"]
         assert payments[0]["amount"]["currency"] == "USD"
-    missing_sort = client.call("GET", "/finance/202309/statements", {"page_size": 5},
-                               cipher=cipher).json()
+    missing_sort = client.call(
+        "GET", "/finance/202309/statements", {"page_size": 5}, cipher=cipher
+    ).json()
     assert missing_sort["code"] != 0 and "sort_field" in missing_sort["message"]
-    assert client.ok("GET", "/finance/202309/withdrawals", {"page_size": 5},
-                     cipher=cipher)["withdrawals"]
-    unsettled = client.ok("GET", "/finance/202507/orders/unsettled", {"page_size": 5},
-                          cipher=cipher)
+    assert client.ok("GET", "/finance/202309/withdrawals", {"page_size": 5}, cipher=cipher)[
+        "withdrawals"
+    ]
+    unsettled = client.ok(
+        "GET", "/finance/202507/orders/unsettled", {"page_size": 5}, cipher=cipher
+    )
     assert unsettled["total_count"] > 0
 
 
 def test_external_orders(sandbox, client):
     cipher = sandbox.shops[1].cipher
-    order_id = client.ok("POST", "/order/202309/orders/search", {"page_size": 1}, {},
-                         cipher=cipher)["orders"][0]["id"]
+    order_id = client.ok(
+        "POST", "/order/202309/orders/search", {"page_size": 1}, {}, cipher=cipher
+    )["orders"][0]["id"]
     ref = {"platform": "SHOPIFY", "external_order_id": "#1001"}
-    answer = client.ok("POST", "/order/202406/orders/external_orders", {},
-                       {"orders": [{"order_id": order_id, "external_orders": [ref]},
-                                   {"order_id": "576999999999999999",
-                                    "external_orders": [ref]}]}, cipher=cipher)
+    answer = client.ok(
+        "POST",
+        "/order/202406/orders/external_orders",
+        {},
+        {
+            "orders": [
+                {"order_id": order_id, "external_orders": [ref]},
+                {"order_id": "576999999999999999", "external_orders": [ref]},
+            ]
+        },
+        cipher=cipher,
+    )
     assert [e["order_id"] for e in answer["errors"]] == ["576999999999999999"]
     stored = client.ok("GET", f"/order/202406/orders/{order_id}/external_orders", cipher=cipher)
     assert stored["external_orders"][0]["external_order_id"] == "#1001"
-    found = client.ok("POST", "/order/202406/orders/external_order_search", {},
-                      {"platform": "SHOPIFY"}, cipher=cipher)
+    found = client.ok(
+        "POST",
+        "/order/202406/orders/external_order_search",
+        {},
+        {"platform": "SHOPIFY"},
+        cipher=cipher,
+    )
     assert [o["order_id"] for o in found["orders"]] == [order_id]
 
 
@@ -181,8 +220,18 @@ def test_cli_registers_the_sandbox_command():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command")
     sandbox_cli.register(sub)
-    args = parser.parse_args(["sandbox", "--shops", "3", "--sellers", "2",
-                              "--no-rotate-refresh-tokens", "--access-token-ttl", "60"])
+    args = parser.parse_args(
+        [
+            "sandbox",
+            "--shops",
+            "3",
+            "--sellers",
+            "2",
+            "--no-rotate-refresh-tokens",
+            "--access-token-ttl",
+            "60",
+        ]
+    )
     assert callable(args.handler)
     config = sandbox_cli.config_from_args(args)
     assert (config.shops, config.sellers, config.rotate_refresh_tokens) == (3, 2, False)
@@ -206,17 +255,33 @@ def test_cli_serves_and_prints_how_to_authorize(tmp_path):
     out = tmp_path / "out.txt"
     with out.open("w") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-c", launcher, "sandbox", "--port", str(port),
-             "--orders-per-shop", "100", "--redirect-url", "http://127.0.0.1:1/cb"],
-            stdout=fh, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            [
+                sys.executable,
+                "-c",
+                launcher,
+                "sandbox",
+                "--port",
+                str(port),
+                "--orders-per-shop",
+                "100",
+                "--redirect-url",
+                "http://127.0.0.1:1/cb",
+            ],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 20
         while True:
             try:
-                response = requests.get(f"{base}/open/authorize", timeout=2, params={
-                    "service_id": "sandbox-service-id", "state": "z"}, allow_redirects=False)
+                response = requests.get(
+                    f"{base}/open/authorize",
+                    timeout=2,
+                    params={"service_id": "sandbox-service-id", "state": "z"},
+                    allow_redirects=False,
+                )
                 break
             except requests.ConnectionError:
                 assert proc.poll() is None and time.monotonic() < deadline, out.read_text()

@@ -71,8 +71,9 @@ def test_faults_never_touch_control_paths(fresh, client):
 def test_faults_can_target_paths(fresh, client):
     fresh.control.set_faults(error_503_share=1.0, paths=["/order/"])
     assert client.call("GET", SHOPS).status_code == 200
-    response = client.call("POST", "/order/202309/orders/search", {"page_size": 1}, {},
-                           cipher=fresh.shops[0].cipher)
+    response = client.call(
+        "POST", "/order/202309/orders/search", {"page_size": 1}, {}, cipher=fresh.shops[0].cipher
+    )
     assert response.status_code == 503
 
 
@@ -89,8 +90,14 @@ def test_slow_answers_pass_a_read_timeout(fresh, client):
     with pytest.raises(requests.Timeout):
         client.call("GET", SHOPS, timeout=0.3)
     # A patient client still gets its (late) answer, body and signature intact.
-    late = client.call("POST", "/order/202309/orders/search", {"page_size": 1}, {},
-                       cipher=fresh.shops[0].cipher, timeout=10)
+    late = client.call(
+        "POST",
+        "/order/202309/orders/search",
+        {"page_size": 1},
+        {},
+        cipher=fresh.shops[0].cipher,
+        timeout=10,
+    )
     assert late.status_code == 200 and late.json()["code"] == 0
     assert fresh.control.stats()["faults"]["slow"] == 2
 

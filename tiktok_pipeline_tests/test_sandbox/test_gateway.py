@@ -28,8 +28,9 @@ def test_unknown_app_key(sandbox, client):
 
 
 def test_missing_app_key(sandbox, client):
-    _error(client.call("GET", "/authorization/202309/shops", app_key=None), 400, 36009004,
-           "app_key")
+    _error(
+        client.call("GET", "/authorization/202309/shops", app_key=None), 400, 36009004, "app_key"
+    )
 
 
 @pytest.mark.parametrize(
@@ -50,29 +51,38 @@ def test_bad_timestamps(sandbox, client, timestamp, words):
 
 def test_timestamp_inside_the_window_is_accepted(sandbox, client):
     for delta in (-290, 25):
-        response = client.call("GET", "/authorization/202309/shops",
-                               timestamp=int(time.time()) + delta)
+        response = client.call(
+            "GET", "/authorization/202309/shops", timestamp=int(time.time()) + delta
+        )
         assert response.json()["code"] == 0
 
 
 def test_missing_sign(sandbox, client):
-    _error(client.call("GET", "/authorization/202309/shops", sign=None), 400, 36009004,
-           "signature")
+    _error(client.call("GET", "/authorization/202309/shops", sign=None), 400, 36009004, "signature")
 
 
 def test_wrong_sign(sandbox, client):
-    _error(client.call("GET", "/authorization/202309/shops", secret="not-the-secret"), 401,
-           106001, "`sign`")
+    _error(
+        client.call("GET", "/authorization/202309/shops", secret="not-the-secret"),
+        401,
+        106001,
+        "`sign`",
+    )
 
 
 def test_missing_access_token_header(sandbox, client):
-    _error(client.call("GET", "/authorization/202309/shops", token=None), 401, 36009004,
-           "x-tts-access-token")
+    _error(
+        client.call("GET", "/authorization/202309/shops", token=None),
+        401,
+        36009004,
+        "x-tts-access-token",
+    )
 
 
 def test_unknown_access_token(sandbox, client):
-    _error(client.call("GET", "/authorization/202309/shops", token="TTP_not-a-real-token"),
-           401, 105001)
+    _error(
+        client.call("GET", "/authorization/202309/shops", token="TTP_not-a-real-token"), 401, 105001
+    )
 
 
 def test_expired_access_token(fresh):
@@ -98,8 +108,12 @@ def test_missing_shop_cipher(sandbox, client):
 def test_shop_cipher_where_it_is_not_allowed(sandbox, client):
     for path in ("/authorization/202309/shops", "/seller/202309/shops"):
         response = client.call("GET", path, cipher=sandbox.shops[0].cipher)
-        _error(response, 400, 36009004, "Unexpected identifier. The `shop_cipher` query "
-               "parameter is not required")
+        _error(
+            response,
+            400,
+            36009004,
+            "Unexpected identifier. The `shop_cipher` query parameter is not required",
+        )
 
 
 def test_unknown_path(sandbox, client):
@@ -108,14 +122,19 @@ def test_unknown_path(sandbox, client):
 
 
 def test_wrong_verb(sandbox, client):
-    _error(client.call("GET", SEARCH, {"page_size": 1}, cipher=sandbox.shops[0].cipher), 405,
-           36009010, "method")
+    _error(
+        client.call("GET", SEARCH, {"page_size": 1}, cipher=sandbox.shops[0].cipher),
+        405,
+        36009010,
+        "method",
+    )
     _error(client.call("POST", "/authorization/202309/shops", body={}), 405, 36009010)
 
 
 def test_unknown_version_of_a_known_resource(sandbox, client):
-    response = client.call("POST", "/order/202401/orders/search", {"page_size": 1}, {},
-                           cipher=sandbox.shops[0].cipher)
+    response = client.call(
+        "POST", "/order/202401/orders/search", {"page_size": 1}, {}, cipher=sandbox.shops[0].cipher
+    )
     payload = _error(response, 400, 36009014)
     assert payload["message"] == "The version name is invalid, please check and retry."
 
@@ -150,17 +169,28 @@ def test_page_size_is_required_for_orders_and_products(sandbox, client):
 
 
 def test_body_must_be_json(sandbox, client):
-    response = client.call("POST", SEARCH, {"page_size": 1}, raw_body=b"order_status=UNPAID",
-                           cipher=sandbox.shops[0].cipher)
+    response = client.call(
+        "POST",
+        SEARCH,
+        {"page_size": 1},
+        raw_body=b"order_status=UNPAID",
+        cipher=sandbox.shops[0].cipher,
+    )
     _error(response, 400, 36009022)
 
 
 def test_bad_filter_types_are_rejected(sandbox, client):
-    response = client.call("POST", SEARCH, {"page_size": 1}, {"create_time_ge": "yesterday"},
-                           cipher=sandbox.shops[0].cipher)
+    response = client.call(
+        "POST",
+        SEARCH,
+        {"page_size": 1},
+        {"create_time_ge": "yesterday"},
+        cipher=sandbox.shops[0].cipher,
+    )
     _error(response, 200, 36009004, "create_time_ge")
-    response = client.call("POST", SEARCH, {"page_size": 1}, {"order_status": "LOST"},
-                           cipher=sandbox.shops[0].cipher)
+    response = client.call(
+        "POST", SEARCH, {"page_size": 1}, {"order_status": "LOST"}, cipher=sandbox.shops[0].cipher
+    )
     _error(response, 200, 36009004, "order_status")
 
 

@@ -13,8 +13,16 @@ from tiktok_pipeline_tests.test_sandbox.conftest import ANCHOR, authorized_clien
 
 SEARCH = "/order/202309/orders/search"
 DAY = 86400
-ORDER_STATUSES = {"UNPAID", "ON_HOLD", "AWAITING_SHIPMENT", "AWAITING_COLLECTION", "IN_TRANSIT",
-                  "DELIVERED", "COMPLETED", "CANCELLED"}
+ORDER_STATUSES = {
+    "UNPAID",
+    "ON_HOLD",
+    "AWAITING_SHIPMENT",
+    "AWAITING_COLLECTION",
+    "IN_TRANSIT",
+    "DELIVERED",
+    "COMPLETED",
+    "CANCELLED",
+}
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +34,7 @@ def all_orders(sandbox, client):
 @pytest.mark.parametrize("page_size", [1, 7, 100])
 def test_walking_every_page_gives_total_count_distinct_orders(sandbox, client, page_size):
     body = {} if page_size != 1 else {"create_time_ge": ANCHOR - 3 * DAY}
-    orders, totals = client.walk(SEARCH, "orders", page_size, body,
-                                 cipher=sandbox.shops[0].cipher)
+    orders, totals = client.walk(SEARCH, "orders", page_size, body, cipher=sandbox.shops[0].cipher)
     assert len(set(totals)) == 1
     assert len(orders) == totals[0] > 0
     assert len({o["id"] for o in orders}) == len(orders)
@@ -48,17 +55,26 @@ def test_sort_ascending_and_by_update_time(sandbox, client, all_orders):
     cipher = sandbox.shops[0].cipher
     asc, _ = client.walk(SEARCH, "orders", 100, query={"sort_order": "ASC"}, cipher=cipher)
     assert [o["id"] for o in asc] == [o["id"] for o in reversed(all_orders)]
-    by_update, _ = client.walk(SEARCH, "orders", 100,
-                               query={"sort_field": "update_time", "sort_order": "ASC"},
-                               cipher=cipher)
+    by_update, _ = client.walk(
+        SEARCH,
+        "orders",
+        100,
+        query={"sort_field": "update_time", "sort_order": "ASC"},
+        cipher=cipher,
+    )
     updates = [o["update_time"] for o in by_update]
     assert updates == sorted(updates)
     assert {o["id"] for o in by_update} == {o["id"] for o in all_orders}
 
 
 def test_last_page_has_an_empty_next_page_token(sandbox, client):
-    data = client.ok("POST", SEARCH, {"page_size": 100}, {"create_time_ge": ANCHOR - DAY},
-                     cipher=sandbox.shops[0].cipher)
+    data = client.ok(
+        "POST",
+        SEARCH,
+        {"page_size": 100},
+        {"create_time_ge": ANCHOR - DAY},
+        cipher=sandbox.shops[0].cipher,
+    )
     assert data["total_count"] < 100
     assert data["next_page_token"] == ""
 
@@ -78,14 +94,18 @@ def test_status_filter(sandbox, client, all_orders):
 def test_time_window_filters(sandbox, client, all_orders):
     cipher = sandbox.shops[0].cipher
     lo, hi = ANCHOR - 10 * DAY, ANCHOR - 5 * DAY
-    created, _ = client.walk(SEARCH, "orders", 50, {"create_time_ge": lo, "create_time_lt": hi},
-                             cipher=cipher)
+    created, _ = client.walk(
+        SEARCH, "orders", 50, {"create_time_ge": lo, "create_time_lt": hi}, cipher=cipher
+    )
     assert {o["id"] for o in created} == {
-        o["id"] for o in all_orders if lo <= o["create_time"] < hi}
-    updated, _ = client.walk(SEARCH, "orders", 50, {"update_time_ge": lo, "update_time_lt": hi},
-                             cipher=cipher)
+        o["id"] for o in all_orders if lo <= o["create_time"] < hi
+    }
+    updated, _ = client.walk(
+        SEARCH, "orders", 50, {"update_time_ge": lo, "update_time_lt": hi}, cipher=cipher
+    )
     assert {o["id"] for o in updated} == {
-        o["id"] for o in all_orders if lo <= o["update_time"] < hi}
+        o["id"] for o in all_orders if lo <= o["update_time"] < hi
+    }
     assert updated and created
 
 
@@ -97,7 +117,8 @@ def test_buyer_and_shipping_type_filters(sandbox, client, all_orders):
     for shipping in ("TIKTOK", "SELLER"):
         found, _ = client.walk(SEARCH, "orders", 100, {"shipping_type": shipping}, cipher=cipher)
         assert {o["id"] for o in found} == {
-            o["id"] for o in all_orders if o["shipping_type"] == shipping}
+            o["id"] for o in all_orders if o["shipping_type"] == shipping
+        }
 
 
 def test_money_identities(sandbox, client):
@@ -105,18 +126,24 @@ def test_money_identities(sandbox, client):
         orders, _ = client.walk(SEARCH, "orders", 100, cipher=shop.cipher)
         for order in orders:
             p = {k: Decimal(v) for k, v in order["payment"].items() if k != "currency"}
-            assert p["sub_total"] == (p["original_total_product_price"] - p["seller_discount"]
-                                      - p["platform_discount"])
-            assert p["shipping_fee"] == (p["original_shipping_fee"]
-                                         - p["shipping_fee_seller_discount"]
-                                         - p["shipping_fee_platform_discount"])
-            assert p["total_amount"] == (p["sub_total"] + p["shipping_fee"] + p["tax"]
-                                         + p["retail_delivery_fee"])
+            assert p["sub_total"] == (
+                p["original_total_product_price"] - p["seller_discount"] - p["platform_discount"]
+            )
+            assert p["shipping_fee"] == (
+                p["original_shipping_fee"]
+                - p["shipping_fee_seller_discount"]
+                - p["shipping_fee_platform_discount"]
+            )
+            assert p["total_amount"] == (
+                p["sub_total"] + p["shipping_fee"] + p["tax"] + p["retail_delivery_fee"]
+            )
             assert p["tax"] == p["product_tax"] + p["shipping_fee_tax"]
             lines = order["line_items"]
             assert sum(Decimal(li["sale_price"]) for li in lines) == p["sub_total"]
-            assert sum(Decimal(li["original_price"]) for li in lines) == (
-                p["original_total_product_price"])
+            assert (
+                sum(Decimal(li["original_price"]) for li in lines)
+                == (p["original_total_product_price"])
+            )
             currency = {"US": "USD", "GB": "GBP"}[shop.region]
             assert order["payment"]["currency"] == currency
             assert {li["currency"] for li in lines} == {currency}
@@ -133,8 +160,7 @@ def test_idr_amounts_have_no_decimals():
 
 def test_one_line_item_per_unit_referring_to_real_skus(sandbox, client, all_orders):
     cipher = sandbox.shops[0].cipher
-    products, _ = client.walk("/product/202309/products/search", "products", 100,
-                              cipher=cipher)
+    products, _ = client.walk("/product/202309/products/search", "products", 100, cipher=cipher)
     skus = {s["id"]: (p, s) for p in products for s in p["skus"]}
     units = 0
     for order in all_orders:
@@ -159,7 +185,8 @@ def test_times_and_statuses_are_consistent(all_orders):
         if status != "UNPAID" and status != "CANCELLED":
             assert c <= order["paid_time"] <= order["update_time"]
             assert order["packages"] and all(
-                li["package_id"] == order["packages"][0]["id"] for li in order["line_items"])
+                li["package_id"] == order["packages"][0]["id"] for li in order["line_items"]
+            )
         if status in ("AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED"):
             assert order["paid_time"] <= order["rts_time"]
             assert order["tracking_number"]
@@ -181,21 +208,31 @@ def test_order_detail_matches_the_list(sandbox, client, all_orders):
     cipher = sandbox.shops[0].cipher
     wanted = all_orders[:50]
     for version in ("202309", "202507"):
-        data = client.ok("GET", f"/order/{version}/orders",
-                         {"ids": ",".join(o["id"] for o in wanted)}, cipher=cipher)
+        data = client.ok(
+            "GET",
+            f"/order/{version}/orders",
+            {"ids": ",".join(o["id"] for o in wanted)},
+            cipher=cipher,
+        )
         assert data["orders"] == wanted
 
 
 def test_order_detail_limits(sandbox, client, all_orders):
     cipher = sandbox.shops[0].cipher
-    too_many = client.call("GET", "/order/202309/orders",
-                           {"ids": ",".join(o["id"] for o in all_orders[:51])}, cipher=cipher)
+    too_many = client.call(
+        "GET",
+        "/order/202309/orders",
+        {"ids": ",".join(o["id"] for o in all_orders[:51])},
+        cipher=cipher,
+    )
     assert too_many.json()["code"] == 36009004
-    other_shop = client.call("GET", "/order/202309/orders", {"ids": all_orders[0]["id"]},
-                             cipher=sandbox.shops[1].cipher)
+    other_shop = client.call(
+        "GET", "/order/202309/orders", {"ids": all_orders[0]["id"]}, cipher=sandbox.shops[1].cipher
+    )
     assert other_shop.json()["code"] == 21008111
-    unknown = client.call("GET", "/order/202309/orders", {"ids": "576999999999999999"},
-                          cipher=cipher)
+    unknown = client.call(
+        "GET", "/order/202309/orders", {"ids": "576999999999999999"}, cipher=cipher
+    )
     assert unknown.json()["code"] == 21008111
 
 
@@ -217,13 +254,22 @@ def test_page_tokens_are_opaque_and_bound_to_the_query(sandbox, client):
     raw1, raw2 = (base64.b64decode(t + "=" * (-len(t) % 4)) for t in (token, token2))
     assert raw1[:8] != raw2[:8]
     assert (10).to_bytes(4, "big") not in raw1 and (20).to_bytes(4, "big") not in raw2
-    other_filter = client.call("POST", SEARCH, {"page_size": 10, "page_token": token},
-                               {"order_status": "COMPLETED"}, cipher=cipher).json()
+    other_filter = client.call(
+        "POST",
+        SEARCH,
+        {"page_size": 10, "page_token": token},
+        {"order_status": "COMPLETED"},
+        cipher=cipher,
+    ).json()
     assert other_filter["code"] == 36009004
     assert "page_token" in other_filter["message"]
     forged = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
-    assert client.call("POST", SEARCH, {"page_size": 10, "page_token": forged}, {},
-                       cipher=cipher).json()["code"] == 36009004
+    assert (
+        client.call(
+            "POST", SEARCH, {"page_size": 10, "page_token": forged}, {}, cipher=cipher
+        ).json()["code"]
+        == 36009004
+    )
 
 
 def test_same_seed_and_anchor_give_the_same_data(sandbox, client):
@@ -231,13 +277,13 @@ def test_same_seed_and_anchor_give_the_same_data(sandbox, client):
     with run_sandbox(small_config()) as twin:
         twin_client = authorized_client(twin)
         assert [s.id for s in twin.shops] == [s.id for s in sandbox.shops]
-        again = twin_client.ok("POST", SEARCH, {"page_size": 20}, {},
-                               cipher=twin.shops[0].cipher)
+        again = twin_client.ok("POST", SEARCH, {"page_size": 20}, {}, cipher=twin.shops[0].cipher)
         assert again["orders"] == first["orders"]
     with run_sandbox(small_config(seed=8)) as other:
         other_client = authorized_client(other)
-        different = other_client.ok("POST", SEARCH, {"page_size": 20}, {},
-                                    cipher=other.shops[0].cipher)
+        different = other_client.ok(
+            "POST", SEARCH, {"page_size": 20}, {}, cipher=other.shops[0].cipher
+        )
         assert different["orders"] != first["orders"]
 
 
@@ -268,8 +314,9 @@ def test_a_flowing_clock_starts_at_the_anchor_and_moves_with_real_time():
 
 
 def test_without_an_anchor_the_data_ends_today():
-    with run_sandbox(small_config(anchor=None, frozen_clock=False, orders_per_shop=60,
-                                  days=3)) as sb:
+    with run_sandbox(
+        small_config(anchor=None, frozen_clock=False, orders_per_shop=60, days=3)
+    ) as sb:
         client = authorized_client(sb)
         today = int(time.time()) // DAY * DAY
         orders, _ = client.walk(SEARCH, "orders", 100, cipher=sb.shops[0].cipher)

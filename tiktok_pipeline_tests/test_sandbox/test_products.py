@@ -53,14 +53,21 @@ def test_seller_sku_and_sku_id_filters(sandbox, client, products):
     cipher = sandbox.shops[0].cipher
     target = products[5]
     sku = target["skus"][0]
-    by_seller_sku = client.ok("POST", SEARCH_V1, {"page_size": 10},
-                              {"seller_skus": [sku["seller_sku"]]}, cipher=cipher)
+    by_seller_sku = client.ok(
+        "POST", SEARCH_V1, {"page_size": 10}, {"seller_skus": [sku["seller_sku"]]}, cipher=cipher
+    )
     assert [p["id"] for p in by_seller_sku["products"]] == [target["id"]]
-    by_sku_id = client.ok("POST", SEARCH_V2, {"page_size": 10}, {"sku_ids": [sku["id"]]},
-                          cipher=cipher)
+    by_sku_id = client.ok(
+        "POST", SEARCH_V2, {"page_size": 10}, {"sku_ids": [sku["id"]]}, cipher=cipher
+    )
     assert [p["id"] for p in by_sku_id["products"]] == [target["id"]]
-    too_many = client.call("POST", SEARCH_V2, {"page_size": 10},
-                           {"sku_ids": [str(n) for n in range(11)]}, cipher=cipher)
+    too_many = client.call(
+        "POST",
+        SEARCH_V2,
+        {"page_size": 10},
+        {"sku_ids": [str(n) for n in range(11)]},
+        cipher=cipher,
+    )
     assert too_many.json()["code"] == 12019087
 
 
@@ -71,11 +78,13 @@ def test_product_detail(sandbox, client, products):
     assert detail["id"] == target["id"] and detail["title"] == target["title"]
     assert [s["id"] for s in detail["skus"]] == [s["id"] for s in target["skus"]]
     assert detail["description"] and detail["category_chains"]
-    other = client.call("GET", f"/product/202309/products/{target['id']}",
-                        cipher=sandbox.shops[1].cipher).json()
+    other = client.call(
+        "GET", f"/product/202309/products/{target['id']}", cipher=sandbox.shops[1].cipher
+    ).json()
     assert other["code"] == 12052048
-    missing = client.call("GET", "/product/202309/products/1729999999999999999",
-                          cipher=cipher).json()
+    missing = client.call(
+        "GET", "/product/202309/products/1729999999999999999", cipher=cipher
+    ).json()
     assert missing["code"] == 12052260
 
 
@@ -92,8 +101,9 @@ def test_search_results_are_capped_at_10000():
             token = data["next_page_token"]
         assert data["total_count"] == 10_050
         assert seen == 10_000 and token
-        beyond = client.call("POST", SEARCH_V2, {"page_size": 100, "page_token": token}, {},
-                             cipher=cipher).json()
+        beyond = client.call(
+            "POST", SEARCH_V2, {"page_size": 100, "page_token": token}, {}, cipher=cipher
+        ).json()
         assert beyond["code"] == 12052180
 
 
@@ -112,22 +122,28 @@ def test_inventory_update_is_visible_everywhere(fresh):
     products, _ = client.walk(SEARCH_V2, "products", 100, cipher=cipher)
     product, sku = _active_product(products, 1)
     warehouse = sku["inventory"][0]["warehouse_id"]
-    data = client.ok("POST", f"/product/202309/products/{product['id']}/inventory/update", {},
-                     {"skus": [{"id": sku["id"], "inventory": [{"quantity": 4321}]}]},
-                     cipher=cipher)
+    data = client.ok(
+        "POST",
+        f"/product/202309/products/{product['id']}/inventory/update",
+        {},
+        {"skus": [{"id": sku["id"], "inventory": [{"quantity": 4321}]}]},
+        cipher=cipher,
+    )
     assert data == {}
     detail = client.ok("GET", f"/product/202309/products/{product['id']}", cipher=cipher)
     updated = next(s for s in detail["skus"] if s["id"] == sku["id"])
     assert updated["inventory"] == [{"warehouse_id": warehouse, "quantity": 4321}]
     assert detail["update_time"] == fresh.control.now() >= product["update_time"]
-    inventory = client.ok("POST", "/product/202309/inventory/search", {},
-                          {"sku_ids": [sku["id"]]}, cipher=cipher)["inventory"]
+    inventory = client.ok(
+        "POST", "/product/202309/inventory/search", {}, {"sku_ids": [sku["id"]]}, cipher=cipher
+    )["inventory"]
     assert inventory[0]["product_id"] == product["id"]
     assert inventory[0]["skus"][0]["total_available_quantity"] == 4321
     truth = fresh.control.truth("products", fresh.shops[0].id)
     mine = next(p for p in truth if p["id"] == product["id"])
     assert next(s for s in mine["skus"] if s["id"] == sku["id"])["inventory"][0]["quantity"] == (
-        4321)
+        4321
+    )
 
 
 def test_inventory_update_errors(fresh):
@@ -137,23 +153,36 @@ def test_inventory_update_errors(fresh):
     product, sku = _active_product(products, 2)
     path = f"/product/202309/products/{product['id']}/inventory/update"
     # A multi-warehouse SKU must list all of its warehouses.
-    one = {"skus": [{"id": sku["id"], "inventory": [
-        {"warehouse_id": sku["inventory"][0]["warehouse_id"], "quantity": 1}]}]}
+    one = {
+        "skus": [
+            {
+                "id": sku["id"],
+                "inventory": [{"warehouse_id": sku["inventory"][0]["warehouse_id"], "quantity": 1}],
+            }
+        ]
+    }
     assert client.call("POST", path, {}, one, cipher=cipher).json()["code"] == 12019028
     bad_qty = {"skus": [{"id": sku["id"], "inventory": [{"quantity": -1}]}]}
     assert client.call("POST", path, {}, bad_qty, cipher=cipher).json()["code"] == 12019024
     # Partial failure: an unknown SKU is reported in data.errors with code 0.
-    mixed = {"skus": [
-        {"id": sku["id"], "inventory": [
-            {"warehouse_id": i["warehouse_id"], "quantity": 7} for i in sku["inventory"]]},
-        {"id": "1730999999999999999", "inventory": [{"quantity": 1}]},
-    ]}
+    mixed = {
+        "skus": [
+            {
+                "id": sku["id"],
+                "inventory": [
+                    {"warehouse_id": i["warehouse_id"], "quantity": 7} for i in sku["inventory"]
+                ],
+            },
+            {"id": "1730999999999999999", "inventory": [{"quantity": 1}]},
+        ]
+    }
     answer = client.call("POST", path, {}, mixed, cipher=cipher).json()
     assert answer["code"] == 0
     assert answer["data"]["errors"][0]["detail"]["sku_id"] == "1730999999999999999"
     detail = client.ok("GET", f"/product/202309/products/{product['id']}", cipher=cipher)
-    assert {i["quantity"] for s in detail["skus"] if s["id"] == sku["id"]
-            for i in s["inventory"]} == {7}
+    assert {
+        i["quantity"] for s in detail["skus"] if s["id"] == sku["id"] for i in s["inventory"]
+    } == {7}
 
 
 def test_products_change_when_the_clock_advances(fresh):

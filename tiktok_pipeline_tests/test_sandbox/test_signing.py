@@ -24,28 +24,46 @@ def test_request_vectors(vector):
 
 @pytest.mark.parametrize("vector", VECTORS["webhooks"], ids=lambda v: v["name"])
 def test_webhook_vectors(vector):
-    signature = webhook_signature(vector["app_key"], vector["app_secret"],
-                                  vector["raw_body"].encode())
+    signature = webhook_signature(
+        vector["app_key"], vector["app_secret"], vector["raw_body"].encode()
+    )
     assert signature == vector["expected_authorization"]
 
 
 def test_multipart_bodies_are_not_signed():
     query = {"app_key": "k", "timestamp": "1"}
     without_body = compute_sign("s", "/product/202309/images/upload", query)
-    assert compute_sign("s", "/product/202309/images/upload", query, b"--x\r\nfile",
-                        "multipart/form-data; boundary=x") == without_body
-    assert compute_sign("s", "/product/202309/images/upload", query, b"--x\r\nfile",
-                        "application/json") != without_body
+    assert (
+        compute_sign(
+            "s",
+            "/product/202309/images/upload",
+            query,
+            b"--x\r\nfile",
+            "multipart/form-data; boundary=x",
+        )
+        == without_body
+    )
+    assert (
+        compute_sign(
+            "s", "/product/202309/images/upload", query, b"--x\r\nfile", "application/json"
+        )
+        != without_body
+    )
 
 
 def test_signed_request_is_accepted_and_tampered_body_is_rejected(sandbox, client):
     cipher = sandbox.shops[0].cipher
     body = {"order_status": "COMPLETED"}
-    ok = client.call("POST", "/order/202309/orders/search", {"page_size": 1}, body,
-                     cipher=cipher)
+    ok = client.call("POST", "/order/202309/orders/search", {"page_size": 1}, body, cipher=cipher)
     assert ok.status_code == 200 and ok.json()["code"] == 0
-    tampered = client.call("POST", "/order/202309/orders/search", {"page_size": 1}, body,
-                           cipher=cipher, sent_body=b'{"order_status":"UNPAID"}')
+    tampered = client.call(
+        "POST",
+        "/order/202309/orders/search",
+        {"page_size": 1},
+        body,
+        cipher=cipher,
+        sent_body=b'{"order_status":"UNPAID"}',
+    )
     assert tampered.status_code == 401
     assert tampered.json()["code"] == 106001
 
@@ -53,12 +71,18 @@ def test_signed_request_is_accepted_and_tampered_body_is_rejected(sandbox, clien
 def test_signature_over_raw_bytes_not_reserialized_json(sandbox, client):
     # Spaces and key order are the client's business: the server signs what it received.
     raw = b'{ "order_status" : "UNPAID",  "create_time_ge": 0 }'
-    response = client.call("POST", "/order/202309/orders/search", {"page_size": 1},
-                           raw_body=raw, cipher=sandbox.shops[0].cipher)
+    response = client.call(
+        "POST",
+        "/order/202309/orders/search",
+        {"page_size": 1},
+        raw_body=raw,
+        cipher=sandbox.shops[0].cipher,
+    )
     assert response.json()["code"] == 0
 
 
 def test_access_token_query_param_is_not_signed(sandbox, client):
-    response = client.call("GET", "/authorization/202309/shops",
-                           {"access_token": "ignored-by-the-signature"})
+    response = client.call(
+        "GET", "/authorization/202309/shops", {"access_token": "ignored-by-the-signature"}
+    )
     assert response.json()["code"] == 0

@@ -48,8 +48,7 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/tiktok"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def bodies(self) -> list[dict]:
@@ -79,8 +78,7 @@ def receiver() -> Iterator[Receiver]:
 
 def _subscribe(client, cipher: str, address: str, *event_types: str) -> None:
     for event_type in event_types:
-        client.ok("PUT", HOOKS, body={"address": address, "event_type": event_type},
-                  cipher=cipher)
+        client.ok("PUT", HOOKS, body={"address": address, "event_type": event_type}, cipher=cipher)
 
 
 def test_subscription_api(fresh, receiver):
@@ -92,15 +90,19 @@ def test_subscription_api(fresh, receiver):
     hooks = client.ok("GET", HOOKS, cipher=cipher)
     assert hooks["total_count"] == 2
     addresses = {h["event_type"]: h["address"] for h in hooks["webhooks"]}
-    assert addresses == {"ORDER_STATUS_CHANGE": receiver.url + "/v2",
-                         "RETURN_STATUS_CHANGE": receiver.url}
-    assert client.ok("DELETE", HOOKS, body={"event_type": "RETURN_STATUS_CHANGE"},
-                     cipher=cipher) == {}
+    assert addresses == {
+        "ORDER_STATUS_CHANGE": receiver.url + "/v2",
+        "RETURN_STATUS_CHANGE": receiver.url,
+    }
+    assert (
+        client.ok("DELETE", HOOKS, body={"event_type": "RETURN_STATUS_CHANGE"}, cipher=cipher) == {}
+    )
     assert client.ok("DELETE", HOOKS, body={"event_type": "PACKAGE_UPDATE"}, cipher=cipher) == {}
     assert client.ok("GET", HOOKS, cipher=fresh.shops[0].cipher)["total_count"] == 1
     assert client.ok("GET", HOOKS, cipher=fresh.shops[1].cipher)["total_count"] == 0
-    bad = client.call("PUT", HOOKS, body={"address": receiver.url, "event_type": "NOPE"},
-                      cipher=cipher).json()
+    bad = client.call(
+        "PUT", HOOKS, body={"address": receiver.url, "event_type": "NOPE"}, cipher=cipher
+    ).json()
     assert bad["code"] != 0 and "event_type" in bad["message"]
 
 
@@ -120,15 +122,15 @@ def test_pushes_are_signed_like_tiktok_and_match_the_api(fresh, receiver):
     for body in bodies:
         assert set(body) == {"type", "tts_notification_id", "shop_id", "timestamp", "data"}
         assert body["type"] == 1 and body["shop_id"] == shop.id
-        assert set(body["data"]) == {"order_id", "order_status", "is_on_hold_order",
-                                     "update_time"}
+        assert set(body["data"]) == {"order_id", "order_status", "is_on_hold_order", "update_time"}
     # The last push of each order tells its current status and update_time.
     latest = {}
     for body in bodies:
         latest[body["data"]["order_id"]] = body["data"]
     ids = list(latest)[:50]
-    orders = client.ok("GET", "/order/202309/orders", {"ids": ",".join(ids)},
-                       cipher=shop.cipher)["orders"]
+    orders = client.ok("GET", "/order/202309/orders", {"ids": ",".join(ids)}, cipher=shop.cipher)[
+        "orders"
+    ]
     for order in orders:
         assert order["status"] == latest[order["id"]]["order_status"]
         assert order["update_time"] == latest[order["id"]]["update_time"]
@@ -203,8 +205,14 @@ def test_cancelled_status_word_is_configurable(fresh, receiver):
 
 def test_return_and_product_pushes(fresh, receiver):
     client = authorized_client(fresh)
-    _subscribe(client, fresh.shops[0].cipher, receiver.url, "RETURN_STATUS_CHANGE",
-               "PRODUCT_INFORMATION_CHANGE", "PRODUCT_STATUS_CHANGE")
+    _subscribe(
+        client,
+        fresh.shops[0].cipher,
+        receiver.url,
+        "RETURN_STATUS_CHANGE",
+        "PRODUCT_INFORMATION_CHANGE",
+        "PRODUCT_STATUS_CHANGE",
+    )
     result = fresh.control.advance(10 * DAY)
     receiver.wait_for(result["pushed"])
     by_type: dict[int, list[dict]] = {}
@@ -212,8 +220,15 @@ def test_return_and_product_pushes(fresh, receiver):
         by_type.setdefault(body["type"], []).append(body["data"])
     assert set(by_type) >= {12, 15}
     for data in by_type[12]:
-        assert set(data) == {"order_id", "return_role", "return_type", "return_status",
-                             "return_id", "create_time", "update_time"}
+        assert set(data) == {
+            "order_id",
+            "return_role",
+            "return_type",
+            "return_status",
+            "return_id",
+            "create_time",
+            "update_time",
+        }
     assert all({"product_id", "update_time"} <= set(d) for d in by_type[15])
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from tiktok_pipeline.bulk_gc import fewer_collections
 from tiktok_pipeline.client import Page, ShopAPI, TikTokAPIError
 from tiktok_pipeline.db import is_sqlite, utcnow
 from tiktok_pipeline.defs.ingestion.entities import Entity
@@ -240,8 +241,9 @@ def sync_shops(
         threading.Thread(target=work, name=f"tiktok-sync-{i}", daemon=True)
         for i in range(max(1, min(max_workers, len(windows) * len(shop_apis))))
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with fewer_collections():
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     return summary

@@ -10,12 +10,11 @@ from tiktok_pipeline.sandbox.params import (
     Call,
     RawData,
     body_bool,
-    body_int,
     body_str,
     body_str_list,
-    check_range,
     query_choice,
     query_int,
+    time_range,
 )
 from tiktok_pipeline.sandbox.search import OrderQuery, select_orders
 
@@ -27,12 +26,8 @@ def order_query(call: Call) -> OrderQuery:
     """Get Order List's filters and sorting, validated."""
     code = errors.ORDER_PARAM
     b = call.body
-    create_ge = body_int(b, "create_time_ge", code)
-    create_lt = body_int(b, "create_time_lt", code)
-    update_ge = body_int(b, "update_time_ge", code)
-    update_lt = body_int(b, "update_time_lt", code)
-    check_range(create_ge, create_lt, "create_time", code)
-    check_range(update_ge, update_lt, "update_time", code)
+    create_ge, create_lt = time_range(b, "create_time", code)
+    update_ge, update_lt = time_range(b, "update_time", code)
     status = body_str(b, "order_status", code, STATUS_NAMES)
     buyer = None
     buyer_id = body_str(b, "buyer_user_id", code)

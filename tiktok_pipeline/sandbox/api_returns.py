@@ -8,11 +8,10 @@ from tiktok_pipeline.sandbox.errors import ApiError
 from tiktok_pipeline.sandbox.params import (
     Call,
     RawData,
-    body_int,
     body_str_list,
-    check_range,
     query_choice,
     query_int,
+    time_range,
 )
 from tiktok_pipeline.sandbox.search import (
     CancellationQuery,
@@ -54,12 +53,8 @@ def return_query(call: Call) -> ReturnQuery:
     code = errors.RETURN_PARAM
     b = call.body
     world = call.shop
-    create_ge = body_int(b, "create_time_ge", code)
-    create_lt = body_int(b, "create_time_lt", code)
-    update_ge = body_int(b, "update_time_ge", code)
-    update_lt = body_int(b, "update_time_lt", code)
-    check_range(create_ge, create_lt, "create_time", code)
-    check_range(update_ge, update_lt, "update_time", code)
+    create_ge, create_lt = time_range(b, "create_time", code)
+    update_ge, update_lt = time_range(b, "update_time", code)
     return_ks = _decoded(body_str_list(b, "return_ids", code), world.returns.index_of)
     if body_str_list(b, "arbitration_status", code,
                      choices=("IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED")):
@@ -116,12 +111,8 @@ def search_cancellations(call: Call) -> RawData:
     page_size = query_int(call, "page_size", code, default=10, lo=1, hi=50)
     b = call.body
     world = call.shop
-    create_ge = body_int(b, "create_time_ge", code)
-    create_lt = body_int(b, "create_time_lt", code)
-    update_ge = body_int(b, "update_time_ge", code)
-    update_lt = body_int(b, "update_time_lt", code)
-    check_range(create_ge, create_lt, "create_time", code)
-    check_range(update_ge, update_lt, "update_time", code)
+    create_ge, create_lt = time_range(b, "create_time", code)
+    update_ge, update_lt = time_range(b, "update_time", code)
     types = body_str_list(b, "cancel_types", code, choices=CANCEL_TYPES)
     statuses = body_str_list(b, "cancel_status", code, choices=CANCEL_STATUSES)
     query = CancellationQuery(

@@ -151,8 +151,11 @@ def body_str_list(body: dict, name: str, code: int, *, max_items: int | None = N
     return value
 
 
-def check_range(ge: int | None, lt: int | None, name: str, code: int) -> None:
-    """Reject an empty or inverted time range."""
+def time_range(body: dict, name: str, code: int) -> tuple[int | None, int | None]:
+    """The optional ``{name}_ge`` and ``{name}_lt`` body fields; an inverted range is refused."""
+    ge = body_int(body, f"{name}_ge", code)
+    lt = body_int(body, f"{name}_lt", code)
     if ge is not None and lt is not None and ge > lt:
         raise param_error(code, f"Invalid parameter. `{name}_ge` must not be after the upper "
                           f"bound of `{name}`.")
+    return ge, lt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
@@ -37,3 +38,16 @@ def table_rows(wh: Warehouse, table: sa.Table) -> list[dict[str, Any]]:
 def snapshot(wh: Warehouse) -> dict[str, list[dict[str, Any]]]:
     """The full contents of every warehouse table."""
     return {name: table_rows(wh, table) for name, table in schema.TABLES.items()}
+
+
+def wait_until_blocked(wh: Warehouse, application_name: str, late: Future) -> None:
+    """Polls Postgres until the other session waits for a row lock (no sleeping on a guess)."""
+    query = sa.text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE application_name = :name AND wait_event_type = 'Lock'"
+    )
+    with wh.engine.connect() as connection:
+        while not late.done():
+            if connection.execute(query, {"name": application_name}).scalar():
+                return
+            connection.rollback()

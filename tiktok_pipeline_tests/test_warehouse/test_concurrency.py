@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
 
 from tiktok_pipeline.warehouse import LoadResult, TableCounts, Warehouse, loader, schema
 from tiktok_pipeline_tests.test_warehouse import factories as f
-from tiktok_pipeline_tests.test_warehouse.conftest import SHOP, table_rows
+from tiktok_pipeline_tests.test_warehouse.conftest import SHOP, table_rows, wait_until_blocked
 
 NEWER = f.order("A", update_time=2000, status="IN_TRANSIT", line_items=[f.line_item("n1")])
 OLDER = f.order("A", update_time=1000, status="UNPAID", line_items=[f.line_item("o1")])
-
-
-def _wait_until_blocked(wh: Warehouse, application_name: str, late: Future) -> None:
-    """Polls Postgres until the other session waits for a row lock (no sleeping on a guess)."""
-    query = sa.text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE application_name = :name AND wait_event_type = 'Lock'"
-    )
-    with wh.engine.connect() as connection:
-        while not late.done():
-            if connection.execute(query, {"name": application_name}).scalar():
-                return
-            connection.rollback()
 
 
 @pytest.mark.postgres
@@ -39,7 +26,7 @@ def test_postgres_concurrent_insert_of_an_older_version_loses(postgres_url: str)
             tx.load_orders(SHOP, [NEWER])
             # Not committed yet: the other writer sees no row and tries to insert its own.
             late = pool.submit(second.load_orders, SHOP, [OLDER])
-            _wait_until_blocked(first, "late", late)
+            wait_until_blocked(first, "late", late)
         result: LoadResult = late.result()
     finally:
         second.engine.dispose()
@@ -59,7 +46,7 @@ def test_postgres_concurrent_identical_insert_counts_as_unchanged(postgres_url: 
         with ThreadPoolExecutor(1) as pool, first.begin() as tx:
             tx.load_orders(SHOP, [NEWER])
             late = pool.submit(second.load_orders, SHOP, [NEWER])
-            _wait_until_blocked(first, "same", late)
+            wait_until_blocked(first, "same", late)
         result = late.result()
     finally:
         second.engine.dispose()

@@ -8,14 +8,14 @@ tests make each path run and check the tables end up as the loading rules say.
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
 
 from tiktok_pipeline.warehouse import TableCounts, Warehouse, schema, writers
 from tiktok_pipeline_tests.test_warehouse import factories as f
-from tiktok_pipeline_tests.test_warehouse.conftest import SHOP, table_rows
+from tiktok_pipeline_tests.test_warehouse.conftest import SHOP, table_rows, wait_until_blocked
 
 pytestmark = pytest.mark.postgres
 
@@ -129,19 +129,6 @@ def test_the_temporary_table_survives_a_rolled_back_savepoint_of_the_caller(
     assert _statuses(pg_warehouse) == {"2": "KEPT", "3": "KEPT", "4": "KEPT", "5": "KEPT"}
 
 
-def _wait_until_blocked(wh: Warehouse, application_name: str, late: Future) -> None:
-    """Polls Postgres until the other session waits for a lock (no sleeping on a guess)."""
-    query = sa.text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE application_name = :name AND wait_event_type = 'Lock'"
-    )
-    with wh.engine.connect() as connection:
-        while not late.done():
-            if connection.execute(query, {"name": application_name}).scalar():
-                return
-            connection.rollback()
-
-
 @pytest.mark.parametrize(
     ("first_time", "late_time", "winner"), [(1500, 2000, "2000"), (2000, 1500, "2000")]
 )
@@ -159,7 +146,7 @@ def test_a_changed_order_replaced_meanwhile_keeps_the_newest_version(
         with ThreadPoolExecutor(1) as pool, first.begin() as tx:
             tx.load_orders(SHOP, _page(0, 1, first_time, str(first_time)))
             late = pool.submit(second.load_orders, SHOP, _page(0, 1, late_time, str(late_time)))
-            _wait_until_blocked(first, "late", late)
+            wait_until_blocked(first, "late", late)
             # Still blocked: the late writer waits for this transaction to end.
             assert not late.done()
             tx.load_orders(SHOP, _page(1, 2, first_time, "more"))  # the transaction goes on

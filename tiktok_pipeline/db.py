@@ -38,13 +38,41 @@ def make_engine(url: str) -> sa.Engine:
         engine = sa.create_engine(
             parsed,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            hide_parameters=True,
         )
         sa.event.listen(engine, "connect", _configure_sqlite)
         return engine
     if parsed.drivername == "postgresql":
         # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; the driver we ship is psycopg2.
         parsed = parsed.set(drivername="postgresql+psycopg2")
-    return sa.create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = sa.create_engine(
+        parsed, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+    )
+    sa.event.listen(engine, "handle_error", _drop_row_details)
+    return engine
+
+
+def _drop_row_details(context: sa.engine.ExceptionContext) -> None:
+    """Cut Postgres's DETAIL lines ("Failing row contains (...)") out of error messages.
+
+    They quote the row's values, tokens included; ``hide_parameters`` only hides SQLAlchemy's
+    own copy of them.
+    """
+    for exc in (context.sqlalchemy_exception, context.original_exception):
+        if exc is not None and exc.args and isinstance(exc.args[0], str):
+            exc.args = (exc.args[0].split("\nDETAIL:")[0].rstrip(), *exc.args[1:])
+
+
+def db_error_text(exc: BaseException) -> str:
+    """A one-line description of a database error, for logs and messages.
+
+    The driver's first line, without SQLAlchemy's statement and its parameters (engines are
+    made with ``hide_parameters`` too: the parameters hold tokens and webhook bodies).
+    """
+    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
+        lines = str(exc.orig).strip().splitlines()
+        return f"{type(exc.orig).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+    return type(exc).__name__
 
 
 def shared_engine(url: str) -> sa.Engine:

@@ -32,9 +32,10 @@ def database_errors(url: str | None) -> Iterator[None]:
         ) from None
     except sa.exc.OperationalError as exc:
         where = _safe(url) if url else "the database"
-        first_line = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        from tiktok_pipeline.db import db_error_text
+
         raise DatabaseUnavailable(
-            f"cannot use {where}: {first_line}; check that the server runs and the URL "
+            f"cannot use {where}: {db_error_text(exc)}; check that the server runs and the URL "
             "(--url or TIKTOK_DATABASE_URL) is right"
         ) from None
 

@@ -24,8 +24,8 @@ from starlette.routing import Route
 
 from tiktok_pipeline.client import TikTokShopClient
 from tiktok_pipeline.config import Settings, load_settings
+from tiktok_pipeline.db import db_error_text
 from tiktok_pipeline.store import Store
-from tiktok_pipeline.web.errors import db_error_text
 from tiktok_pipeline.web.hooks import WebhookHooks
 from tiktok_pipeline.web.seller import SellerAuthorization, parse_region
 from tiktok_pipeline.web.state import DEFAULT_TTL_SECONDS, StateSigner

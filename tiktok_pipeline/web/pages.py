@@ -34,7 +34,7 @@ _STYLE = (
 
 def _page(title: str, body: str, status_code: int) -> HTMLResponse:
     document = (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
         f"<body>{body}</body></html>"
     )

@@ -117,9 +117,7 @@ def set_webhook(
 ) -> None:
     """Point ``event`` of ``shop_id`` at ``address`` with TikTok, then record it."""
     check_subscribable(event)
-    client.shop(shop_id).event.update_webhook(
-        body={"address": address, "event_type": event.name}
-    )
+    client.shop(shop_id).event.update_webhook(body={"address": address, "event_type": event.name})
     store.event_webhooks.record(shop_id, event.name, address)
 
 

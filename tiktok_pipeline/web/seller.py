@@ -23,10 +23,10 @@ from tiktok_pipeline.client import (
     TikTokShopClient,
     TransportError,
 )
+from tiktok_pipeline.db import db_error_text
 from tiktok_pipeline.lifecycle.connect import connect_seller
 from tiktok_pipeline.store import Shop, Store
 from tiktok_pipeline.web import pages
-from tiktok_pipeline.web.errors import db_error_text
 from tiktok_pipeline.web.state import InvalidState, StateSigner
 
 log = logging.getLogger(__name__)

@@ -93,9 +93,7 @@ class StateSigner:
         """
         parts = state.split(".") if len(state) <= _MAX_STATE_LENGTH else []
         if len(parts) != 4 or parts[0] != VERSION or not parts[1].isdigit():
-            raise InvalidState(
-                "malformed", "the state parameter was not issued by this service"
-            )
+            raise InvalidState("malformed", "the state parameter was not issued by this service")
         _, issued_text, nonce, mac = parts
         if not hmac.compare_digest(self._mac(issued_text, nonce).encode(), mac.encode()):
             raise InvalidState(
@@ -109,8 +107,7 @@ class StateSigner:
         if now > expires_at:
             raise InvalidState(
                 "expired",
-                f"the authorization link expired (links work for {self.ttl_seconds // 60} "
-                "minutes)",
+                f"the authorization link expired (links work for {self.ttl_seconds // 60} minutes)",
             )
         if self.one_time:
             with self._lock:

@@ -29,10 +29,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from tiktok_pipeline.client.signing import verify_webhook
-from tiktok_pipeline.db import is_sqlite, utcnow
+from tiktok_pipeline.db import db_error_text, is_sqlite, utcnow
 from tiktok_pipeline.events import WebhookEvent, event_name
 from tiktok_pipeline.store import Store
-from tiktok_pipeline.web.errors import db_error_text
 from tiktok_pipeline.web.hooks import ReceivedWebhook, WebhookHooks
 
 log = logging.getLogger(__name__)
@@ -190,8 +189,7 @@ class WebhookReceiver:
             return _problem(400, "the push has a field the inbox cannot store")
         except sa.exc.SQLAlchemyError as exc:
             log.error(
-                "webhook %s on /%s could not be stored, answering 503 so that TikTok retries: "
-                "%s",
+                "webhook %s on /%s could not be stored, answering 503 so that TikTok retries: %s",
                 payload.get("tts_notification_id"),
                 route,
                 db_error_text(exc),

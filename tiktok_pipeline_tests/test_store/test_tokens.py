@@ -271,3 +271,15 @@ def test_status_changes(store: Store) -> None:
         store.tokens.set_shop_status(SHOP_A, "paused")
     with pytest.raises(UnknownShopError):
         store.tokens.set_shop_status("999", "active")
+
+
+def test_a_failed_statement_does_not_show_its_parameters(store: Store) -> None:
+    """A database error that reaches a log or a traceback never carries a token."""
+    secret = "ROW_access_token_that_must_not_leak"
+    with pytest.raises(sa.exc.DBAPIError) as failure, store.engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO tiktok_authorizations (access_token) VALUES (:token)"),
+            {"token": secret},
+        )
+    assert secret not in str(failure.value)
+    assert "hidden" in str(failure.value)

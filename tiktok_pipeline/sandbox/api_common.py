@@ -57,10 +57,7 @@ def paginate(call: Call, kind: str, code: int, query: object, page_size: int,
     """
     state = call.state
     world = call.shop
-    try:
-        fp = _query_fingerprint(kind, call.path, world.slot, query)
-    except TypeError:  # an unhashable query: compute it every time
-        fp = fingerprint(kind, call.path, world.slot, normalise(query))
+    fp = _query_fingerprint(kind, call.path, world.slot, query)
     token = call.query.get("page_token") or ""
     if token:
         try:

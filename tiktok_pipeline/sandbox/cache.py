@@ -25,7 +25,8 @@ class ArenaCache:
     The segments are mapped and populated by the kernel in a background thread as soon as
     the cache is made (reserving its memory up front), so that no store waits for memory.
     Reads return copies (``bytes``), unless the caller asks for views and uses them before
-    anything else is stored.
+    anything else is stored (the sandbox joins them into its answer at once). Reads and
+    stores take one lock, so threads may share the cache.
     """
 
     SEGMENT = 16 * 1024 * 1024
@@ -47,36 +48,25 @@ class ArenaCache:
         self.misses = 0
         # mmap(MAP_POPULATE) releases the GIL: this thread does not slow serving down.
         self._ready: queue.Queue[mmap.mmap] = queue.Queue()
-        self._mapped = 0  # by the thread
-        self._extra = 0  # made on the spot, the thread being late
+        self._claims_lock = threading.Lock()
+        self._claimed = 0  # segments being made or made, by the thread or on the spot
+        self._reserved = 0  # bytes of segments made
         self._closed = False
         threading.Thread(target=self._map_ahead, name="sandbox-render-cache",
                          daemon=True).start()
 
     # -- reading --------------------------------------------------------------------------
 
-    def _body(self, entry: tuple[int, int, int, int, int, float] | None, t: int,
-              view: bool) -> bytes | memoryview | None:
-        if (entry is None or not entry[4] <= t < entry[5]
-                or self._generations[entry[0]] != entry[1]):
-            return None
-        body = self._segments[entry[0]][entry[2] : entry[3]]
-        return body if view else bytes(body)
-
     def get_valid(self, key: Hashable, t: int) -> bytes | None:
         """The cached body for ``key`` if it is valid at time ``t``."""
-        body = self._body(self._entries.get(key), t, False)
-        if body is None:
-            self.misses += 1
-        else:
-            self.hits += 1
-        return body
+        return self.get_many([key], t)[0]
 
     def has_valid(self, key: Hashable, t: int) -> bool:
         """Whether ``key`` holds a body valid at ``t`` (no statistics)."""
-        entry = self._entries.get(key)
-        return (entry is not None and entry[4] <= t < entry[5]
-                and self._generations[entry[0]] == entry[1])
+        with self._lock:
+            entry = self._entries.get(key)
+            return (entry is not None and entry[4] <= t < entry[5]
+                    and self._generations[entry[0]] == entry[1])
 
     def get_many(self, keys: Sequence[Hashable], t: int, views: bool = False
                  ) -> list[bytes | memoryview | None]:
@@ -85,35 +75,51 @@ class ArenaCache:
         ``views``: return memoryviews into the cache instead of copies; they stay correct
         only until the next store (join them into an answer at once).
         """
-        segments = self._segments
-        generations = self._generations
-        entries = list(map(self._entries.get, keys))
-        valid = [e is not None and e[4] <= t < e[5] and generations[e[0]] == e[1]
-                 for e in entries]
-        misses = valid.count(False)
-        self.hits += len(valid) - misses
-        self.misses += misses
-        if views:
-            return [segments[e[0]][e[2] : e[3]] if ok else None
+        with self._lock:  # a store in another thread may recycle a segment meanwhile
+            segments = self._segments
+            generations = self._generations
+            entries = list(map(self._entries.get, keys))
+            valid = [e is not None and e[4] <= t < e[5] and generations[e[0]] == e[1]
+                     for e in entries]
+            misses = valid.count(False)
+            self.hits += len(valid) - misses
+            self.misses += misses
+            if views:
+                return [segments[e[0]][e[2] : e[3]] if ok else None
+                        for e, ok in zip(entries, valid, strict=True)]
+            return [bytes(segments[e[0]][e[2] : e[3]]) if ok else None
                     for e, ok in zip(entries, valid, strict=True)]
-        return [bytes(segments[e[0]][e[2] : e[3]]) if ok else None
-                for e, ok in zip(entries, valid, strict=True)]
 
     # -- writing --------------------------------------------------------------------------
 
+    def _claim_segment(self) -> bool:
+        """Take one of the segments still to be made (False when all are, or on close)."""
+        with self._claims_lock:
+            if self._closed or self._claimed >= self.n_segments:
+                return False
+            self._claimed += 1
+            return True
+
+    def _new_segment(self) -> mmap.mmap:
+        segment = _populated(self.segment_size)
+        with self._claims_lock:
+            self._reserved += self.segment_size
+        return segment
+
     def _map_ahead(self) -> None:
         """Map and populate every segment, one after the other (runs in a thread)."""
-        while not self._closed and self._mapped + self._extra < self.n_segments:
-            self._ready.put(_populated(self.segment_size))
-            self._mapped += 1
+        while self._claim_segment():
+            self._ready.put(self._new_segment())
 
     def _take_segment(self) -> memoryview:
         """A new segment: one mapped ahead in the background, else one made now."""
         try:
             return memoryview(self._ready.get_nowait())
         except queue.Empty:
-            self._extra += 1
-            return memoryview(_populated(self.segment_size))
+            pass
+        if self._claim_segment() or self._closed:
+            return memoryview(self._new_segment())
+        return memoryview(self._ready.get())  # the thread is mapping the last ones
 
     def _next_segment(self) -> None:
         """Move on to the next segment (allocating it, or reusing the oldest one)."""
@@ -212,7 +218,7 @@ class ArenaCache:
             "entries": len(self._entries),
             "bytes": self._size,
             "allocated": len(self._segments) * self.segment_size,
-            "reserved": (self._mapped + self._extra) * self.segment_size,
+            "reserved": self._reserved,
             "capacity": self.n_segments * self.segment_size,
             "hits": self.hits,
             "misses": self.misses,

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 
 from tiktok_pipeline.sandbox.catalog import money
-from tiktok_pipeline.sandbox.orders import COMPLETED, MAX_LIFECYCLE, OrderBook
+from tiktok_pipeline.sandbox.orders import COMPLETED, MAX_LIFECYCLE, Lifecycle, OrderBook
 from tiktok_pipeline.sandbox.rng import IdCodec, mix64
 from tiktok_pipeline.sandbox.shops import ShopContext
 
@@ -79,9 +79,10 @@ class FinanceBook:
         """The day number of the first statement."""
         return self.ctx.start // DAY + 1
 
-    def settlement_of(self, i: int) -> OrderSettlement | None:
-        """The settlement of order ``i`` (None when it never completes)."""
-        lc = self.orders.lifecycle(i)
+    def settlement_of(self, i: int, lc: Lifecycle | None = None) -> OrderSettlement | None:
+        """The settlement of order ``i`` (None when it never completes); ``lc``: its lifecycle,
+        when the caller has it already."""
+        lc = lc or self.orders.lifecycle(i)
         if lc.statuses[-1] != COMPLETED:
             return None
         b = self.orders.base(i)
@@ -112,9 +113,7 @@ class FinanceBook:
             done = lc.times[-1]
             if lc.statuses[-1] != COMPLETED or not t0 <= done < t1:
                 continue
-            s = self.settlement_of(i)
-            if s is None:
-                continue
+            s = self.settlement_of(i, lc)
             acc = sums[done // DAY + 1]
             acc[0] += s.revenue
             acc[1] += s.fee_tax

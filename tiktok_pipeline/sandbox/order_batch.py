@@ -13,7 +13,6 @@ over many orders, times and regions; a batch whose numbers do not fit the layout
 
 from __future__ import annotations
 
-import json
 import threading
 from itertools import chain, repeat
 from typing import TYPE_CHECKING
@@ -38,7 +37,16 @@ from tiktok_pipeline.sandbox.catalog import (
     money,
 )
 from tiktok_pipeline.sandbox.order_arrays import DAY
-from tiktok_pipeline.sandbox.orders import DISPLAY_STATUS, PACKAGE_STATUS, STATUS_NAMES
+from tiktok_pipeline.sandbox.orders import (
+    _BOOL,
+    _BUYER_MESSAGES,
+    _FIRST_NAMES,
+    _LAST_NAMES,
+    _SELLER_NOTES,
+    DISPLAY_STATUS,
+    PACKAGE_STATUS,
+    STATUS_NAMES,
+)
 from tiktok_pipeline.sandbox.text_rows import (
     MoneyText,
     RowLayout,
@@ -61,27 +69,30 @@ TIME_HI = 10_000_000_000
 CANCELLED_BY = ("BUYER", "SYSTEM", "SELLER")
 #: Cancel reasons: unpaid orders, cancelled by the seller, by the buyer.
 REASON_SETS = (UNPAID_CANCEL_REASONS, SELLER_CANCEL_REASONS, BUYER_CANCEL_REASONS)
-_BOOL = ("false", "true")
 
 
 def render_orders(book: OrderBook, indices: Sequence[int] | np.ndarray, t: int
-                  ) -> tuple[list[bytes], list[int], list[int | float]]:
+                  ) -> tuple[list[bytes], list[int], list[int]]:
     """Orders ``indices`` at ``t``: (bodies, valid_from, valid_until), like ``render_bytes``.
 
-    Every order must exist at ``t``. ``valid_until`` is ``order_arrays.NEVER`` (or the
-    reference's ``inf``) for an order that will not change any more.
+    Every order must exist at ``t``. ``valid_until`` is ``order_arrays.NEVER`` for an order
+    that will not change any more.
     """
     idx = np.asarray(indices, dtype=np.int64)
     parts = [idx[start : start + CHUNK] for start in range(0, len(idx), CHUNK)]
     bodies: list[bytes] = []
     valid_from: list[int] = []
-    valid_until: list[int | float] = []
+    valid_until: list[int] = []
     for part in parts:
         try:
             chunk = _render_chunk(book, part, t)
         except UnusualValues:
             slow = [book.render_bytes(i, t) for i in part.tolist()]
-            chunk = ([s[0] for s in slow], [s[1] for s in slow], [s[2] for s in slow])
+            chunk = (
+                [s[0] for s in slow],
+                [s[1] for s in slow],
+                [oa.NEVER if s[2] == float("inf") else s[2] for s in slow],
+            )
         bodies += chunk[0]
         valid_from += chunk[1]
         valid_until += chunk[2]
@@ -135,7 +146,7 @@ class BookTables:
         """The order's fixed-width text: segments, each ending where the text may end early."""
         pkg_prefix = book.package_codec.prefix
         lay = RowLayout()
-        lay.text('{"id":"' + book.codec.prefix).number("id", 10, True).number("id_check", 2, True)
+        lay.text('{"id":"' + book.codec.prefix).number("id", 10).number("id_check", 2)
         lay.text('","status":"').pick(
             "status", TextTable([f'{name}","create_time":' for name in STATUS_NAMES]))
         lay.end("head")
@@ -159,35 +170,35 @@ class BookTables:
         lay.text(',"cancel_time":').number("cancel", 10).text(',"cancel_reason":"')
         lay.end("cancel")
         lay.text(',"request_cancel_time":').number("request", 10).end("request")
-        lay.text(',"user_id":"' + book.buyer_codec.prefix).number("buyer", 10, True)
-        lay.number("buyer_check", 2, True).text('","buyer_email":"')
-        lay.number("email", 6, True, source="buyer")
-        lay.number("email_check", 2, True, source="buyer_check").text('@scs.tiktokw.us",')
+        lay.text(',"user_id":"' + book.buyer_codec.prefix).number("buyer", 10)
+        lay.number("buyer_check", 2).text('","buyer_email":"')
+        lay.number("email", 6, source="buyer")
+        lay.number("email_check", 2, source="buyer_check").text('@scs.tiktokw.us",')
         lay.end("user")
         lay.text('"packages":[').mark("package_at").text('{"id":"' + pkg_prefix)
-        lay.number("pkg", 10, True).number("pkg_check", 2, True).text('"}').end("packages")
+        lay.number("pkg", 10).number("pkg_check", 2).text('"}').end("packages")
         lay.text("]").mark("tracking_at").text(',"tracking_number":"TT')
-        lay.number("trk", 10, True, source="pkg")
-        lay.number("trk_check", 2, True, source="pkg_check").text('"').end("tracking")
+        lay.number("trk", 10, source="pkg")
+        lay.number("trk_check", 2, source="pkg_check").text('"').end("tracking")
         lay.number("area", 3).text("-***-").number("line", 4).text('","full_address":"')
         lay.end("phone")
         # What every line item of an order repeats after its own members.
         lay.text(',"display_status":"').pick(
             "display", TextTable([f'{d}"' for d in DISPLAY_STATUS])).end("display")
-        lay.text(',"package_id":"' + pkg_prefix).number("tail_pkg", 10, True, source="pkg")
-        lay.number("tail_pkg_check", 2, True, source="pkg_check").text('","package_status":"')
+        lay.text(',"package_id":"' + pkg_prefix).number("tail_pkg", 10, source="pkg")
+        lay.number("tail_pkg_check", 2, source="pkg_check").text('","package_status":"')
         lay.pick("package_status", TextTable([f'{s}"' for s in PACKAGE_STATUS]))
         lay.end("tail_package")
         lay.text(',"rts_time":').number("tail_rts", 10, source="rts")
-        lay.text(',"tracking_number":"TT').number("tail_trk", 10, True, source="pkg")
-        lay.number("tail_trk_check", 2, True, source="pkg_check").text('"').end("tail_rts")
+        lay.text(',"tracking_number":"TT').number("tail_trk", 10, source="pkg")
+        lay.number("tail_trk_check", 2, source="pkg_check").text('"').end("tail_rts")
         self.layout = lay
 
     def _items(self, book: OrderBook) -> None:
         """Line items: id, the SKU's members with amounts per promotion kind, the end."""
         items = RowLayout()
-        items.text('{"id":"' + book.line_codec.prefix).number("line", 10, True)
-        items.number("line_check", 2, True).text('",').end("id")
+        items.text('{"id":"' + book.line_codec.prefix).number("line", 10)
+        items.number("line_check", 2).text('",').end("id")
         self.item_layout = items
         self.item_digits_at = items.numbers["line"][0]
         dec = book.region.decimals
@@ -233,8 +244,6 @@ class BookTables:
             f'{zero}","product_tax":"{zero}","shipping_fee_tax":"{zero}",'
             f'"small_order_fee":"{zero}","retail_delivery_fee":"{zero}'
         ).encode() + self.payment_tail
-        first = [json.dumps(x) for x in FIRST_NAMES]
-        last = [json.dumps(x) for x in LAST_NAMES]
         post_town = reg.code == "GB"
         cancel_reasons = _reason_texts('{reason}","cancellation_initiator":"{who}"')
         item_cancel = _reason_texts(',"cancel_reason":"{reason}","cancel_user":"{who}"')
@@ -242,7 +251,7 @@ class BookTables:
         self.lookup = Lookup({
             "fulfilment": table([
                 _fulfilment_text(bm, sn, kind, oid, oname, wh)
-                for bm in BUYER_MESSAGES for sn in SELLER_NOTES for kind in range(3)
+                for bm in _BUYER_MESSAGES for sn in _SELLER_NOTES for kind in range(3)
                 for oid, oname in DELIVERY_OPTIONS for wh in book.warehouses
             ]),
             "flags": table([
@@ -269,7 +278,7 @@ class BookTables:
             "names": table([
                 f',"recipient_address":{{"name":"{f[1:-1]} {la[1:-1]}","first_name":{f},'
                 f'"last_name":{la},"phone_number":"{reg.phone_prefix}'
-                for f in first for la in last
+                for f in _FIRST_NAMES for la in _LAST_NAMES
             ]),
             "number": table([str(k) for k in range(10_000)]),
             "street_full": table([
@@ -332,11 +341,12 @@ def _lengths(pieces: np.ndarray) -> np.ndarray:
 
 
 def _fulfilment_text(bm: str, sn: str, kind: int, oid: str, oname: str, wh: str) -> str:
-    """``kind``: 0 seller shipping, 1 TikTok shipping, 2 TikTok shipping and fulfilment."""
+    """``bm``, ``sn``: JSON strings; ``kind``: 0 seller shipping, 1 TikTok shipping, 2 TikTok
+    shipping and fulfilment."""
     fulfillment = "FULFILLMENT_BY_TIKTOK" if kind == 2 else "FULFILLMENT_BY_SELLER"
     shipping_type = "SELLER" if kind == 0 else "TIKTOK"
     return (
-        f'"buyer_message":{json.dumps(bm)},"seller_note":{json.dumps(sn)},'
+        f'"buyer_message":{bm},"seller_note":{sn},'
         f'"fulfillment_type":"{fulfillment}","shipping_type":"{shipping_type}",'
         f'"delivery_type":"HOME_DELIVERY","delivery_option_id":"{oid}",'
         f'"delivery_option_name":"{oname}","warehouse_id":"{wh}",'
@@ -425,7 +435,7 @@ def _render_chunk(book: OrderBook, idx: np.ndarray, t: int
         "rts": lc.rts, "collect": lc.collect, "deliver": lc.deliver, "cancel": st.update_time,
         "request": lc.request, "buyer": buyer_x, "buyer_check": buyer_check, "pkg": pkg_x,
         "pkg_check": pkg_check, "area": area + 200, "line": line + 1000,
-    }, check=False)
+    })
     lay.put_text(rows, "status", status)
     lay.put_text(rows, "display", status)
     lay.put_text(rows, "package_status", status)

@@ -610,10 +610,6 @@ class OrderBook:
 
         return render_orders(self, indices, t)
 
-    def render(self, i: int, t: int) -> dict:
-        """Order ``i`` at ``t`` as a dict (see :meth:`render_bytes`)."""
-        return json.loads(self.render_bytes(i, t)[0])
-
     def price_detail(self, i: int) -> dict:
         """Get Price Detail's data for order ``i``."""
         b = self.base(i)

@@ -25,11 +25,6 @@ class RawData:
     def __init__(self, *chunks: bytes) -> None:
         self.chunks: list[bytes] = list(chunks)
 
-    @property
-    def body(self) -> bytes:
-        """The JSON as one bytes object."""
-        return b"".join(self.chunks)
-
 
 @dataclass
 class Call:

@@ -207,10 +207,6 @@ class SandboxState:
 
     # -- rendering with caches ----------------------------------------------------------------
 
-    def order_bytes(self, world: ShopWorld, i: int, t: int) -> bytes:
-        """Order ``i`` at ``t`` as JSON bytes (cached while its lifecycle step lasts)."""
-        return self.orders_bytes(world, [i], t)[0]
-
     def orders_bytes(self, world: ShopWorld, ids: Sequence[int], t: int,
                      views: bool = False) -> list[bytes]:
         """Orders ``ids`` at ``t`` as JSON bytes: cached ones, the others rendered as a batch.

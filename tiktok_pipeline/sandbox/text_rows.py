@@ -80,7 +80,7 @@ class RowLayout:
 
     def __init__(self) -> None:
         self._row = bytearray()
-        self.numbers: dict[str, tuple[int, int, bool, str | None]] = {}
+        self.numbers: dict[str, tuple[int, int, str | None]] = {}
         self._plans: dict[tuple[str, ...], tuple[np.ndarray, ...]] = {}
         self._prefix_masks: dict[tuple[int, int], np.ndarray] = {}
         self.texts: dict[str, tuple[int, TextTable]] = {}
@@ -97,19 +97,17 @@ class RowLayout:
         self._row.extend(text.encode())
         return self
 
-    def number(self, name: str, width: int, padded: bool = False,
-               source: str | None = None) -> RowLayout:
-        """A hole for a decimal number of ``width`` digits (at most 10).
+    def number(self, name: str, width: int, source: str | None = None) -> RowLayout:
+        """A hole for a decimal number of ``width`` digits (at most 10), zero-padded.
 
-        ``padded``: the number is zero-padded to the width (ids); otherwise it must have
-        exactly that many digits (timestamps), else the batch is unusual. ``source``: the
-        hole repeats the last ``width`` digits of another number (give only that one).
+        The caller makes sure the numbers fit. ``source``: the hole repeats the last
+        ``width`` digits of another number (give only that one).
         """
         if name in self.numbers:
             raise ValueError(f"duplicate hole {name}")
         if not 1 <= width <= 10:
             raise ValueError("holes hold 1 to 10 digits")
-        self.numbers[name] = (len(self._row), width, padded, source)
+        self.numbers[name] = (len(self._row), width, source)
         self._row.extend(b"0" * width)
         return self
 
@@ -146,7 +144,7 @@ class RowLayout:
         return rows
 
     def _plan(self, names: tuple[str, ...]) -> tuple[np.ndarray, ...]:
-        """Where the digits of these numbers go: (dst columns, src columns, low, high bounds).
+        """Where the digits of these numbers go: (dst columns, src columns).
 
         The source row holds, per number, its 5 high digits then its 5 low digits, each
         group in the first 5 bytes of 8.
@@ -156,39 +154,26 @@ class RowLayout:
             position = {name: j for j, name in enumerate(names)}
             dst: list[int] = []
             src: list[int] = []
-            low = [0] * len(names)
-            high = [10**10 - 1] * len(names)
-            for hole, (start, width, padded, source) in self.numbers.items():
+            for hole, (start, width, source) in self.numbers.items():
                 j = position[source or hole]
-                if source is None:
-                    low[j] = max(low[j], 0 if padded or width == 1 else 10 ** (width - 1))
-                    high[j] = min(high[j], 10**width - 1)
                 for d in range(width):
                     digit = 10 - width + d
                     src.append(j * 16 + (digit if digit < 5 else digit + 3))
                     dst.append(start + d)
-            if set(position) != {s or h for h, (_a, _w, _p, s) in self.numbers.items()}:
+            if set(position) != {s or h for h, (_a, _w, s) in self.numbers.items()}:
                 raise ValueError("give exactly the numbers the holes need")
-            plan = (np.array(dst, np.intp), np.array(src, np.intp), np.array(low, np.int64),
-                    np.array(high, np.int64))
+            plan = (np.array(dst, np.intp), np.array(src, np.intp))
             self._plans[names] = plan
         return plan
 
-    def put_numbers(self, rows: np.ndarray, values: dict[str, np.ndarray],
-                    check: bool = True) -> None:
-        """Write numbers into their holes.
-
-        Raises UnusualValues when one does not fit its hole, unless ``check`` is False
-        (the caller knows they fit).
-        """
+    def put_numbers(self, rows: np.ndarray, values: dict[str, np.ndarray]) -> None:
+        """Write numbers into their holes (each must fit its width)."""
         n = len(rows)
         if not values or not n:
             return
         names = tuple(values)
-        dst, src, low, high = self._plan(names)
+        dst, src = self._plan(names)
         stacked = np.array([values[name] for name in names], np.int64).T
-        if check and ((stacked < low) | (stacked > high)).any():
-            raise UnusualValues
         upper = stacked // 100_000
         table = digits5_packed()
         pairs = np.empty((n, len(names), 2), np.uint64)

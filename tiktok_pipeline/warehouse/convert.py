@@ -7,7 +7,7 @@ Python values or ``None``, and raise :class:`BadValue` for a value that cannot b
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -47,17 +47,6 @@ def epoch(value: Any) -> int | None:
     except (TypeError, ValueError):
         raise BadValue(f"expected Unix seconds, got {value!r}") from None
     return seconds or None
-
-
-def to_utc(seconds: int | None) -> datetime | None:
-    """An aware UTC datetime from Unix seconds already read by :func:`epoch`."""
-    if seconds is None:
-        return None
-    # Adding a timedelta is faster than fromtimestamp and has no platform range limits.
-    try:
-        return EPOCH + timedelta(seconds=seconds)
-    except OverflowError:
-        raise BadValue(f"Unix seconds {seconds!r} are out of the datetime range") from None
 
 
 def integer(value: Any) -> int | None:

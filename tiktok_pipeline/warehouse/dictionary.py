@@ -140,8 +140,12 @@ database (`TIKTOK_DATABASE_URL`, a SQLite file unless set). Create or update the
 """
 
 
-def _markdown_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def markdown_cell(value: object) -> str:
+    """``value`` as the text of one Markdown table cell (``|`` escaped, newlines as spaces).
+
+    Also used by the Markdown tables of the Dagster metadata.
+    """
+    return str(value).replace("|", "\\|").replace("\n", " ")
 
 
 def _key_text(table: sa.Table) -> str:
@@ -161,7 +165,7 @@ def _table_section(table: sa.Table, *, is_view: bool = False) -> list[str]:
         lines.append("")
     lines += ["| Column | Type | Description |", "| --- | --- | --- |"]
     for name, type_name, description in schema.describe(table.name):
-        lines.append(f"| `{name}` | {type_name} | {_markdown_cell(description)} |")
+        lines.append(f"| `{name}` | {type_name} | {markdown_cell(description)} |")
     lines.append("")
     return lines
 

@@ -89,7 +89,6 @@ RETURNS = EntitySpec(
     return_rows,
     (Child(schema.return_line_items, "return_id"),),
 )
-SPECS = {spec.entity: spec for spec in (ORDERS, PRODUCTS, RETURNS)}
 
 
 @dataclass(slots=True)

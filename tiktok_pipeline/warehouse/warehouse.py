@@ -119,19 +119,6 @@ class WarehouseTransaction:
         """
         return self._load(loader.RETURNS, shop_id, returns, source, synced_at)
 
-    def load(
-        self,
-        entity: str,
-        shop_id: str,
-        items: Iterable[Entity],
-        *,
-        source: str = "poll",
-        synced_at: datetime | None = None,
-    ) -> LoadResult:
-        """Loads ``items`` of ``entity`` (``orders``, ``products`` or ``returns``)."""
-        spec = loader.SPECS.get(ledger.check_entity(entity))
-        return self._load(spec, shop_id, items, source, synced_at)
-
     def record_sync(
         self,
         *,
@@ -339,7 +326,8 @@ class Warehouse:
 
     @staticmethod
     def table_schema(table_name: str) -> list[tuple[str, str, str]]:
-        """``(column, type, description)`` of a warehouse table or view, for Dagster's schema."""
+        """``(column, type, description)`` of a warehouse table or view, as the data dictionary
+        and Dagster's column schema show them."""
         return schema.describe(table_name)
 
 

@@ -18,6 +18,7 @@ from tiktok_pipeline.defs.ingestion.automation import (
     history_ranges,
 )
 from tiktok_pipeline.defs.resources import StoreResource, WarehouseResource
+from tiktok_pipeline.warehouse import Warehouse, schema
 from tiktok_pipeline_tests.test_defs.conftest import authorize_seller, day_key
 
 
@@ -174,3 +175,24 @@ def test_the_definitions_hold_what_the_ui_shows(defs):
         s.default_status == dg.DefaultScheduleStatus.RUNNING for s in repository.schedule_defs
     )
     assert dg.Definitions.validate_loadable(defs) is None
+
+
+def test_the_ui_shows_the_column_types_of_the_data_dictionary(defs):
+    graph = defs.resolve_asset_graph()
+    names = [*schema.TABLES, *schema.VIEWS]
+    shown = {
+        name: graph.get(dg.AssetKey(name)).metadata["dagster/column_schema"]
+        for name in names
+        if graph.has(dg.AssetKey(name))
+    }
+    assert len(shown) == len(names) - 1  # every table and view but the sync ledger
+    for name, table_schema in shown.items():
+        columns = [(c.name, c.type, c.description) for c in table_schema.columns]
+        assert columns == Warehouse.table_schema(name), name
+    orders = {c.name: c for c in shown["tiktok_orders"].columns}
+    assert (orders["total_amount"].type, orders["updated_at"].type) == (
+        "decimal",
+        "timestamp (UTC)",
+    )
+    assert (orders["update_time"].type, orders["raw"].type) == ("bigint", "json")
+    assert not orders["id"].constraints.nullable and orders["status"].constraints.nullable

@@ -23,7 +23,6 @@ from tiktok_pipeline.defs.maintenance import (
     maintenance_assets,
     maintenance_checks,
     maintenance_jobs,
-    maintenance_schedules,
     refresh_tokens_job,
     tiktok_authorizations,
     tokens_check_job,
@@ -95,6 +94,17 @@ def _resources(sandbox: RunningSandbox, store: Store) -> dict[str, dg.Configurab
             retry_initial_delay=0.01,
         ),
     }
+
+
+def _project_maintenance_schedules(monkeypatch) -> list[dg.ScheduleDefinition]:
+    """The maintenance schedules of the project's Definitions, with the default crons."""
+    from tiktok_pipeline.definitions import defs
+
+    for name in ("TIKTOK_REFRESH_CRON", "TIKTOK_FLUSH_CRON", "TIKTOK_TOKENS_CHECK_CRON"):
+        monkeypatch.delenv(name, raising=False)
+    jobs = {job.name for job in maintenance_jobs}
+    schedules = defs().get_repository_def().schedule_defs
+    return [s for s in schedules if s.job_name in jobs]
 
 
 def _refresh_config(**config: object) -> dict:
@@ -221,8 +231,8 @@ def test_flush_job_removes_only_dead_authorizations(
 # ##### TESTS: schedules
 
 
-def test_schedules_are_on_by_default_with_the_documented_crons() -> None:
-    by_name = {s.name: s for s in maintenance_schedules}
+def test_schedules_are_on_by_default_with_the_documented_crons(monkeypatch) -> None:
+    by_name = {s.name: s for s in _project_maintenance_schedules(monkeypatch)}
 
     assert {name: s.cron_schedule for name, s in by_name.items()} == {
         "tiktok_refresh_tokens_schedule": "0 3 * * *",
@@ -343,7 +353,7 @@ def test_definitions_load_with_the_default_resources() -> None:
         assets=maintenance_assets,
         asset_checks=maintenance_checks,
         jobs=maintenance_jobs,
-        schedules=maintenance_schedules,
+        schedules=build_maintenance_schedules(),  # as tiktok_pipeline.definitions builds them
         resources=default_resources(),
     )
 

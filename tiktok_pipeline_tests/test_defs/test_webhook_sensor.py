@@ -13,13 +13,13 @@ from tiktok_pipeline.defs.resources import StoreResource
 from tiktok_pipeline.defs.webhooks.routing import plan
 from tiktok_pipeline.defs.webhooks.sensor import build_webhook_sensor
 from tiktok_pipeline.store.models import InboxRow
+from tiktok_pipeline.store.webhook_inbox import WebhookInbox
 from tiktok_pipeline.web import run_web_service
 from tiktok_pipeline_tests.test_defs.conftest import authorize_seller, day_key
 
 ON_BOTH_DATABASES = pytest.mark.parametrize(
     "database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
-
 
 
 @pytest.fixture(autouse=True)
@@ -224,6 +224,52 @@ def test_a_tick_launches_one_refresh_and_applies_the_rest(
         status, attempts, _ = _status(store, ids[name])
         assert (status, attempts) == ("processed", 1)
         assert store.webhooks.get(ids[name]).run_id == run.run_id
+
+
+def test_rows_applied_in_the_tick_are_marked_one_write_per_status_and_reason(
+    sandbox, store, instance, database, monkeypatch
+):
+    shop_id = authorize_seller(sandbox, store)[0]
+    expiring = {"message": "soon", "expiration_time": "1893456000"}
+    pushes = [
+        (99, shop_id, {}),
+        (99, shop_id, {}),
+        (98, shop_id, {}),
+        (7, shop_id, expiring),
+        (7, "no-such-shop", expiring),
+        (6, shop_id, {"message": "gone"}),
+    ]
+    ids = [
+        _push(
+            store,
+            "k",
+            "s",
+            {"type": t, "shop_id": s, "tts_notification_id": f"g{i}", "timestamp": 1, "data": d},
+        )
+        for i, (t, s, d) in enumerate(pushes)
+    ]
+    calls = []
+    mark = WebhookInbox.mark
+
+    def spy(self, row_ids, status, **options):
+        calls.append((list(row_ids), status))
+        return mark(self, row_ids, status, **options)
+
+    monkeypatch.setattr(WebhookInbox, "mark", spy)
+
+    _tick(build_webhook_sensor(), instance, database)
+
+    assert sorted(calls) == sorted(
+        [
+            (ids[:2], "ignored"),  # type 99 is not a known TikTok event
+            ([ids[2]], "ignored"),  # type 98 ...
+            ([ids[4]], "ignored"),  # unknown shop
+            ([ids[5], ids[3]], "processed"),  # the deauthorization, then the expiry
+        ]
+    )
+    statuses = [_status(store, row_id) for row_id in ids]
+    assert [s[0] for s in statuses] == [*["ignored"] * 3, "processed", "ignored", "processed"]
+    assert "99" in statuses[0][2] and "98" in statuses[2][2] and "no-such-shop" in statuses[4][2]
 
 
 @ON_BOTH_DATABASES

@@ -14,8 +14,8 @@ from tiktok_pipeline.defs.ingestion.sync import SyncSummary, daily_windows, sync
 from tiktok_pipeline.defs.partitions import daily_partitions
 from tiktok_pipeline.defs.resources import StoreResource, TikTokResource, WarehouseResource
 from tiktok_pipeline.warehouse import quality
-from tiktok_pipeline.warehouse.schema import metadata as warehouse_metadata
-from tiktok_pipeline.warehouse.schema import view_metadata
+from tiktok_pipeline.warehouse.dictionary import markdown_cell
+from tiktok_pipeline.warehouse.schema import relation, type_name
 
 GROUP = "tiktok"
 POOL = "tiktok_api"
@@ -37,28 +37,17 @@ class SyncConfig(dg.Config):
     max_workers: int = Field(default=8, description="(shop, day) windows fetched at the same time.")
 
 
-def _type_name(column) -> str:
-    column_type = getattr(column.type, "impl", column.type)
-    return (
-        type(column_type).__name__.upper()
-        if not isinstance(column_type, type)
-        else (column_type.__name__.upper())
-    )
-
-
 def column_schema(table_name: str) -> dg.TableSchema:
-    """The table's columns as Dagster shows them, with the descriptions of the data dictionary."""
-    tables = {**warehouse_metadata.tables, **view_metadata.tables}
-    table = tables[table_name]
+    """The table's columns as Dagster shows them: the data dictionary's types and descriptions."""
     return dg.TableSchema(
         columns=[
             dg.TableColumn(
                 name=column.name,
-                type=_type_name(column),
+                type=type_name(column),
                 description=column.comment,
                 constraints=dg.TableColumnConstraints(nullable=column.nullable),
             )
-            for column in table.columns
+            for column in relation(table_name).columns
         ]
     )
 
@@ -92,7 +81,7 @@ def _markdown_table(rows: list[dict]) -> str:
     headers = list(rows[0])
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for row in rows:
-        cells = [str(row[h]).replace("|", "\\|").replace("\n", " ") for h in headers]
+        cells = [markdown_cell(row[h]) for h in headers]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -8,35 +8,18 @@ import dagster as dg
 from tiktok_pipeline.defs.ingestion.jobs import sync_job, sync_run_config
 from tiktok_pipeline.defs.partitions import daily_partitions
 from tiktok_pipeline.defs.resources import StoreResource, WarehouseResource
+from tiktok_pipeline.defs.runs import run_in_flight
 from tiktok_pipeline.warehouse import quality
 
 #: Runs of a backfill cover at most this many days, like the assets' backfill policy.
 DAYS_PER_HISTORY_RUN = 31
-IN_FLIGHT = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
-
-
-def _partition_in_flight(context: dg.ScheduleEvaluationContext, partition_key: str) -> bool:
-    runs = context.instance.get_runs(
-        filters=dg.RunsFilter(
-            job_name=sync_job.name,
-            statuses=IN_FLIGHT,
-            tags={"dagster/partition": partition_key},
-        ),
-        limit=1,
-    )
-    return bool(runs)
 
 
 def _partition_request(
     context: dg.ScheduleEvaluationContext, day: datetime, reason: str
 ) -> dg.RunRequest | dg.SkipReason:
     key = day.date().isoformat()
-    if _partition_in_flight(context, key):
+    if run_in_flight(context.instance, sync_job.name, {"dagster/partition": key}):
         return dg.SkipReason(f"a sync of {key} is still queued or running")
     return dg.RunRequest(partition_key=key, tags={"tiktok/trigger": reason})
 

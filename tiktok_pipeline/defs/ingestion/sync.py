@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -44,7 +43,6 @@ class UnitResult:
     items_received: int = 0
     load: LoadResult = field(default_factory=LoadResult)
     error: BaseException | None = None
-    seconds: float = 0.0
 
 
 def daily_windows(start: datetime, end: datetime, upper_bound: datetime) -> list[Window]:
@@ -74,7 +72,7 @@ def sync_unit(
     """Walk every page of one shop's window and commit it with its ledger row, or record why not."""
     shop_id = api.shop_id or ""
     result = UnitResult(shop_id, window)
-    started_at, started = utcnow(), time.perf_counter()
+    started_at = utcnow()
     search = getattr(api, entity.service).pages(
         query={"page_size": entity.page_size}, body=entity.window_filter(window.start, window.end)
     )
@@ -122,7 +120,6 @@ def sync_unit(
         _record_failure(warehouse, entity, result, run_id, started_at)
         if not isinstance(exc, TikTokAPIError):
             logger.exception("syncing %s of shop %s failed", entity.name, shop_id)
-    result.seconds = time.perf_counter() - started
     return result
 
 

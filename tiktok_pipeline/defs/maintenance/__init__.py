@@ -6,11 +6,12 @@ Wire into the Definitions::
         assets=[..., *maintenance_assets],
         asset_checks=[..., *maintenance_checks],
         jobs=[..., *maintenance_jobs],
-        schedules=[..., *maintenance_schedules],
+        schedules=[..., *build_maintenance_schedules()],
     )
 
 ``build_maintenance_schedules(refresh_cron=..., flush_cron=..., check_cron=...)`` gives the
-schedules with other crons or settings.
+schedules with other crons or settings (``tiktok_pipeline.definitions`` reads them from the
+environment).
 """
 
 from tiktok_pipeline.defs.maintenance.alerts import (
@@ -33,7 +34,6 @@ from tiktok_pipeline.defs.maintenance.schedules import (
 )
 
 maintenance_jobs = [refresh_tokens_job, flush_expired_tokens_job, tokens_check_job]
-maintenance_schedules = build_maintenance_schedules()
 maintenance_assets = [tiktok_authorizations]
 maintenance_checks = [shops_connected]
 
@@ -49,7 +49,6 @@ __all__ = [
     "maintenance_assets",
     "maintenance_checks",
     "maintenance_jobs",
-    "maintenance_schedules",
     "refresh_tokens_job",
     "shops_connected",
     "tiktok_authorizations",

@@ -17,6 +17,7 @@ import dagster as dg
 from tiktok_pipeline.defs.resources import StoreResource
 from tiktok_pipeline.lifecycle import ShopTokenStatus, format_duration, reauthorize_url
 from tiktok_pipeline.lifecycle.status import DEFAULT_WARN_WITHIN, token_status
+from tiktok_pipeline.warehouse.dictionary import markdown_cell
 
 GROUP = "tiktok_tokens"
 CHECK_NAME = "shops_connected"
@@ -33,17 +34,13 @@ tiktok_authorizations = dg.AssetSpec(
 )
 
 
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
 def problems_table(rows: list[ShopTokenStatus]) -> str:
     """A markdown table of the shops that need attention, one line per problem."""
     lines = ["| shop | name | status | problem |", "|---|---|---|---|"]
     for row in rows:
         for problem in row.problems:
             cells = (row.shop_id, row.name or "-", row.status, problem)
-            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+            lines.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
     return "\n".join(lines)
 
 

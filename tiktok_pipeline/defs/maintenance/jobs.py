@@ -22,6 +22,7 @@ from tiktok_pipeline.lifecycle import (
     reauthorize_url,
     refresh_expiring,
 )
+from tiktok_pipeline.warehouse.dictionary import markdown_cell
 
 #: Tags every maintenance run carries (filter on them in the UI).
 MAINTENANCE_TAG = "tiktok/maintenance"
@@ -67,10 +68,6 @@ def _when(value: datetime | None) -> str:
     return "-" if value is None else f"{value:%Y-%m-%d %H:%M} UTC"
 
 
-def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
 def refresh_table(report: RefreshReport) -> str:
     """A markdown table with one row per shop (and per authorization without shops)."""
     lines = [
@@ -89,7 +86,7 @@ def refresh_table(report: RefreshReport) -> str:
             result.detail or "",
         )
         lines += [
-            "| " + " | ".join(_cell(c) for c in (shop_id, *cells)) + " |"
+            "| " + " | ".join(markdown_cell(c) for c in (shop_id, *cells)) + " |"
             for shop_id in result.shop_ids or ("-",)
         ]
     return "\n".join(lines)
@@ -136,11 +133,10 @@ def refresh_expiring_tokens(
     within = _duration("within", config.within)
     link = reauthorize_url()
     client = tiktok.client()
-    store = client.store if client.store is not None else tiktok.store.get()
     try:
         report = refresh_expiring(
             None if config.dry_run else client,
-            store,
+            tiktok.store.get(),  # the store the client was built with (StoreResource caches it)
             within=within,
             shop_id=config.shop_id,
             dry_run=config.dry_run,

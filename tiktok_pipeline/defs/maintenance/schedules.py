@@ -15,25 +15,12 @@ from tiktok_pipeline.defs.maintenance.jobs import (
     flush_expired_tokens_job,
     refresh_tokens_job,
 )
+from tiktok_pipeline.defs.runs import run_in_flight
 from tiktok_pipeline.lifecycle import parse_duration
 
 DEFAULT_REFRESH_CRON = "0 3 * * *"
 DEFAULT_FLUSH_CRON = "0 4 * * 0"
 DEFAULT_CHECK_CRON = "0 * * * *"
-
-IN_FLIGHT = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
-
-
-def _in_flight(context: dg.ScheduleEvaluationContext, job_name: str) -> bool:
-    runs = context.instance.get_runs(
-        filters=dg.RunsFilter(job_name=job_name, statuses=IN_FLIGHT), limit=1
-    )
-    return bool(runs)
 
 
 def _check_duration(name: str, text: str) -> None:
@@ -61,7 +48,7 @@ def build_refresh_schedule(
         description=f"Refresh TikTok access tokens expiring within {within}.",
     )
     def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-        if _in_flight(context, refresh_tokens_job.name):
+        if run_in_flight(context.instance, refresh_tokens_job.name):
             return dg.SkipReason("a token refresh run is still queued or running")
         return dg.RunRequest(
             run_config={"ops": {"refresh_expiring_tokens": {"config": {"within": within}}}},
@@ -95,7 +82,7 @@ def build_flush_schedule(
         ),
     )
     def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-        if _in_flight(context, flush_expired_tokens_job.name):
+        if run_in_flight(context.instance, flush_expired_tokens_job.name):
             return dg.SkipReason("a flush run is still queued or running")
         config = {
             "request_log_retention": request_log_retention,

@@ -66,20 +66,22 @@ def build_webhook_sensor(interval_seconds: int = 10) -> dg.SensorDefinition:
             )
         work = plan(rows)
         requests: list[dg.RunRequest] = []
+        # Rows to mark, by (status, error): one write per group, not one per row.
+        marks: dict[tuple[str, str | None], list[int]] = {}
         for shop_id, row_ids in work.deauthorized.items():
             the_store.tokens.set_shop_status(
                 shop_id,
                 ShopStatus.DEAUTHORIZED,
                 "the seller removed the app (SELLER_DEAUTHORIZATION)",
             )
-            inbox.mark(row_ids, InboxStatus.PROCESSED.value)
+            marks.setdefault((InboxStatus.PROCESSED.value, None), []).extend(row_ids)
         for shop_id, expires_at, row_id in work.expiring:
             try:
                 the_store.tokens.record_authorization_expiry(shop_id, expires_at)
             except LookupError as error:
-                inbox.mark([row_id], InboxStatus.IGNORED.value, error=str(error))
+                marks.setdefault((InboxStatus.IGNORED.value, str(error)), []).append(row_id)
                 continue
-            inbox.mark([row_id], InboxStatus.PROCESSED.value)
+            marks.setdefault((InboxStatus.PROCESSED.value, None), []).append(row_id)
         if work.expiring:
             requests.append(
                 dg.RunRequest(
@@ -88,10 +90,13 @@ def build_webhook_sensor(interval_seconds: int = 10) -> dg.SensorDefinition:
                 )
             )
         for row_id, reason in work.ignored:
-            inbox.mark([row_id], InboxStatus.IGNORED.value, error=reason)
+            marks.setdefault((InboxStatus.IGNORED.value, reason), []).append(row_id)
+        for (status, error), row_ids in marks.items():
+            inbox.mark(row_ids, status, error=error)
         refresh_ids = sorted(i for shop in work.refresh.values() for i in shop.row_ids)
         if refresh_ids:
-            retry_round = max(row.attempts for row in rows if row.id in set(refresh_ids))
+            to_refresh = set(refresh_ids)
+            retry_round = max(row.attempts for row in rows if row.id in to_refresh)
             requests.append(
                 dg.RunRequest(
                     job_name=webhook_refresh_job.name,

@@ -6,13 +6,18 @@ Dagster runs can write at the same time; Postgres gets a pre-ping pool that surv
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -22,11 +27,28 @@ _engines_lock = threading.Lock()
 
 def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    _enable_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _enable_wal(cursor) -> None:
+    """Switch the database to WAL, waiting for other processes doing the same.
+
+    Processes opening a new file at once race for this switch, and SQLite answers "database is
+    locked" at once there instead of waiting through the busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -89,18 +111,30 @@ def is_sqlite(engine: sa.Engine | sa.Connection) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def upgrade_schema(engine: sa.Engine, script_location: Path, version_table: str) -> None:
-    """Run the Alembic migrations in ``script_location`` up to head on ``engine``.
+def alembic_config(
+    script_location: Path, version_table: str, connection: sa.Connection | None = None
+) -> Config:
+    """The Alembic configuration of one schema's migrations (bound to ``connection``).
 
     Each schema (operational store, warehouse) keeps its own version table so that both can
-    live in one database or in two.
+    live in one database or in two; ``run_alembic_environment`` reads both attributes.
     """
+    from alembic.config import Config  # imported here: commands that never migrate start faster
+
     config = Config()
     config.set_main_option("script_location", str(script_location))
     config.attributes["version_table"] = version_table
-    with engine.begin() as connection:
+    if connection is not None:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    return config
+
+
+def upgrade_schema(engine: sa.Engine, script_location: Path, version_table: str) -> None:
+    """Run the Alembic migrations in ``script_location`` up to head on ``engine``."""
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(script_location, version_table, connection), "head")
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -135,11 +169,14 @@ def from_epoch(seconds: int | float | str | None) -> datetime | None:
     return datetime.fromtimestamp(int(seconds), UTC)
 
 
-def run_alembic_environment(metadata: sa.MetaData, version_table: str, default_url: str) -> None:
+def run_alembic_environment(
+    metadata: sa.MetaData, version_table: str, default_url: Callable[[], str]
+) -> None:
     """The body of an Alembic ``env.py`` for one of the project's schemas.
 
     ``upgrade_schema`` passes the connection and the version table in ``config.attributes``; run
-    by hand (``alembic -c ...``) it falls back to ``sqlalchemy.url`` or ``default_url``. Only
+    by hand (``alembic -c ...``) it falls back to ``sqlalchemy.url`` or ``default_url()``, which
+    is only called then (it reads the settings, which need not be valid for an upgrade). Only
     ``metadata``'s tables are compared by autogenerate, so the store and the warehouse can share
     one database while keeping their own migrations.
     """
@@ -164,9 +201,11 @@ def run_alembic_environment(metadata: sa.MetaData, version_table: str, default_u
         with context.begin_transaction():
             context.run_migrations()
 
-    url = config.get_main_option("sqlalchemy.url") or default_url
+    def url() -> str:
+        return config.get_main_option("sqlalchemy.url") or default_url()
+
     if context.is_offline_mode():
-        configure(url=url, literal_binds=True, dialect_opts={"paramstyle": "named"})
+        configure(url=url(), literal_binds=True, dialect_opts={"paramstyle": "named"})
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -174,7 +213,7 @@ def run_alembic_environment(metadata: sa.MetaData, version_table: str, default_u
     if connection is not None:
         run(connection)
         return
-    engine = make_engine(url)
+    engine = make_engine(url())
     try:
         with engine.begin() as connection:
             run(connection)

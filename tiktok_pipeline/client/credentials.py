@@ -89,23 +89,19 @@ class StoreCredentials:
             return self._remember(found)
 
     def renew(self, expired_access_token: str) -> Credentials:
+        # Always called after current(), which remembered the authorization and the cipher.
         with self._lock:
-            if self._authorization_id is None:
-                self._remember(
-                    self._tokens.credentials(
-                        self.shop_id, refresh=self._refresh, margin=self._margin
-                    )
-                )
-            self._tokens.refresh(
+            authorization = self._tokens.refresh(
                 self._authorization_id,
                 refresh=self._refresh,
                 stale_access_token=expired_access_token,
-                force=True,
             )
-            found = self._tokens.credentials(
-                self.shop_id, refresh=self._refresh, margin=self._margin
+            self._cached = Credentials(
+                authorization.access_token,
+                self._cached.cipher,
+                authorization.access_token_expires_at,
             )
-            return self._remember(found)
+            return self._cached
 
     def _remember(self, found: Any) -> Credentials:
         self._authorization_id = found.authorization_id

@@ -25,7 +25,6 @@ class RateLimiter:
     ) -> None:
         if qps <= 0:
             raise ValueError("qps must be positive (use None on the client to disable limiting)")
-        self.qps = qps
         self._interval = 1.0 / qps
         self._tolerance = self._interval * (max(1, burst) - 1)
         self._theoretical_arrival = 0.0

@@ -6,7 +6,6 @@ observers; a call that finally fails is also announced as a :class:`RequestFaile
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -31,13 +30,12 @@ from tiktok_pipeline.client.errors import (
 from tiktok_pipeline.client.ratelimit import RateLimiter
 from tiktok_pipeline.client.retry import RetryPolicy, parse_retry_after
 from tiktok_pipeline.client.signing import sign_request
-from tiktok_pipeline.redaction import SECRET_KEYS, install_url_log_filter, redact, scrub
+from tiktok_pipeline.redaction import install_url_log_filter, redact, redact_body, scrub
 
 logger = logging.getLogger("tiktok_pipeline.client")
-# urllib3 logs full request URLs at DEBUG; token calls carry secrets in theirs.
+# urllib3 logs full request URLs (DEBUG, retry warnings); token calls carry secrets in theirs.
 install_url_log_filter()
 
-MAX_LOGGED_BODY = 4096
 TRUNCATED = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
 
@@ -84,9 +82,10 @@ class Call:
     method: str
     base_url: str
     path: str
-    query: Mapping[str, str]
+    # Query and headers carry the app secret, auth codes and tokens: kept out of repr().
+    query: Mapping[str, str] = field(repr=False)
     body: bytes | None = None
-    headers: Mapping[str, str] | None = None
+    headers: Mapping[str, str] | None = field(default=None, repr=False)
     shop_id: str | None = None
     signed: bool = True
     idempotent: bool = True
@@ -105,8 +104,6 @@ class Transport:
         timeout: tuple[float, float],
         retry: RetryPolicy,
         request_log: RequestLogSink | None = None,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.app_key = app_key
         self._app_secret = app_secret
@@ -116,8 +113,6 @@ class Transport:
         self.request_log = request_log
         self.request_observers: list[Callable[[RequestRecord], None]] = []
         self.failure_observers: list[Callable[[RequestFailed], None]] = []
-        self._clock = clock
-        self._sleep = sleep
 
     def send(
         self,
@@ -161,7 +156,7 @@ class Transport:
                     attempt,
                     self.retry.max_attempts,
                 )
-                self._sleep(delay)
+                time.sleep(delay)
                 continue
             record.duration_ms = (time.perf_counter() - started) * 1000
             self._publish(record, call, query)
@@ -170,7 +165,7 @@ class Transport:
     def _final_query(self, call: Call) -> dict[str, str]:
         if not call.signed:
             return dict(call.query)
-        query = {**call.query, "app_key": self.app_key, "timestamp": str(int(self._clock()))}
+        query = {**call.query, "app_key": self.app_key, "timestamp": str(int(time.time()))}
         query["sign"] = sign_request(self._app_secret, call.path, query, call.body)
         return query
 
@@ -236,7 +231,7 @@ class Transport:
 
     def _publish(self, record: RequestRecord, call: Call, query: Mapping[str, str]) -> None:
         record.query = redact(query)
-        record.body = _redacted_body(call.body)
+        record.body = redact_body(call.body) if call.body else None
         logger.debug(
             "%s %s -> HTTP %s code %s in %.1f ms",
             record.method,
@@ -338,15 +333,3 @@ def _decode(
             endpoint=call.action,
         )
     return envelope
-
-
-def _redacted_body(body: bytes | None) -> str | None:
-    if not body:
-        return None
-    text = body[: MAX_LOGGED_BODY * 4].decode("utf-8", "replace")
-    if any(key in text for key in SECRET_KEYS):
-        try:
-            text = json.dumps(redact(json.loads(text)), ensure_ascii=False)
-        except ValueError:
-            text = "[REDACTED: unparseable body containing a secret key]"
-    return text[:MAX_LOGGED_BODY]

@@ -1,17 +1,16 @@
 """``tiktok_requests``: one row per API call, written in batches by a background thread.
 
 Recording never blocks the API call and never raises into it: entries go into a buffer that a
-daemon thread writes with one executemany INSERT per batch. Query and body are redacted again
-here (defence in depth), so no token or secret reaches the table even if a caller forgot.
+daemon thread writes with one executemany INSERT per batch. Query, body and texts go through
+:mod:`tiktok_pipeline.redaction` again here (the client's records already did; other callers may
+not have), so no token or secret reaches the table.
 """
 
 from __future__ import annotations
 
 import atexit
 import collections
-import json
 import logging
-import re
 import threading
 import weakref
 from datetime import datetime
@@ -21,49 +20,18 @@ import sqlalchemy as sa
 
 from tiktok_pipeline.client.transport import RequestRecord
 from tiktok_pipeline.db import utcnow
-from tiktok_pipeline.redaction import REDACTED, SECRET_KEYS, redact
+from tiktok_pipeline.redaction import redact, redact_body, scrub_secret_pairs
+from tiktok_pipeline.store._sql import delete_in_batches
 from tiktok_pipeline.store.schema import tiktok_requests
 
 log = logging.getLogger(__name__)
-
-MAX_BODY_CHARS = 4096
-_TRUNCATED = "...[truncated]"
-
-_SECRET_NAMES = "|".join(sorted((re.escape(k) for k in SECRET_KEYS), key=len, reverse=True))
-#: ``key=value`` pairs (query strings, form bodies, "Authorization: x" style text).
-_PAIR = re.compile(rf"(?i)(\b(?:{_SECRET_NAMES})\b\s*[=:]\s*)([^&\s,;\"']+)")
-#: ``"key": "value"`` in JSON that could not be parsed (e.g. already truncated).
-_JSON_PAIR = re.compile(rf'(?i)("(?:{_SECRET_NAMES})"\s*:\s*)"(?:[^"\\]|\\.)*"')
-
 
 #: One API call as the client records it (the store writes exactly what the client reports).
 RequestLogEntry = RequestRecord
 
 
-def scrub_text(text: str | None) -> str | None:
-    """``text`` with the values of secret keys (``access_token=...``, ``"sign": "..."``) hidden."""
-    if not text:
-        return text
-    text = _JSON_PAIR.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
-    return _PAIR.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
-
-
-def redact_body(body: str | bytes | None) -> str | None:
-    """A request body safe to store: secret JSON keys redacted, at most 4 KiB of text."""
-    if body is None:
-        return None
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", errors="replace")
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        body = scrub_text(body) or ""
-    else:
-        if isinstance(parsed, dict | list):
-            body = json.dumps(redact(parsed), ensure_ascii=False, separators=(",", ":"))
-    if len(body) > MAX_BODY_CHARS:
-        body = body[: MAX_BODY_CHARS - len(_TRUNCATED)] + _TRUNCATED
-    return body
+def _scrub(text: str | None) -> str | None:
+    return scrub_secret_pairs(text) if text else text
 
 
 def _clip(value: str | None, length: int) -> str | None:
@@ -83,16 +51,16 @@ def _row(entry: Any) -> dict[str, Any]:
         "shop_id": _clip(None if entry.shop_id is None else str(entry.shop_id), 64),
         "action": _clip(entry.action, 100) or "",
         "method": (_clip(entry.method, 16) or "").upper(),
-        "path": scrub_text(entry.path) or "",
+        "path": _scrub(entry.path) or "",
         "query": query,
         "body": redact_body(entry.body),
         "http_status": entry.http_status,
         "code": code,
-        "message": scrub_text(entry.message),
+        "message": _scrub(entry.message),
         "request_id": _clip(entry.request_id, 128),
         "attempt": entry.attempt,
         "duration_ms": entry.duration_ms,
-        "error": scrub_text(entry.error),
+        "error": _scrub(entry.error),
     }
 
 
@@ -190,22 +158,16 @@ class RequestLogWriter:
         self._wake.set()
         thread.join()
 
-    def purge(self, older_than: datetime, batch_size: int = 1000) -> int:
-        """Delete rows created before ``older_than`` in batches; returns how many went."""
-        total = 0
-        while True:
-            ids = (
-                sa.select(tiktok_requests.c.id)
-                .where(tiktok_requests.c.created_at < older_than)
-                .order_by(tiktok_requests.c.id)
-                .limit(batch_size)
-            )
-            with self.engine.begin() as conn:
-                batch = conn.execute(ids).scalars().all()
-                if not batch:
-                    return total
-                conn.execute(sa.delete(tiktok_requests).where(tiktok_requests.c.id.in_(batch)))
-            total += len(batch)
+    def purge(self, older_than: datetime, batch_size: int = 1000, *, dry_run: bool = False) -> int:
+        """Delete rows created before ``older_than`` in batches; returns how many went.
+
+        ``dry_run``: count the rows that would go; delete nothing.
+        """
+
+        old = tiktok_requests.c.created_at < older_than
+        return delete_in_batches(
+            self.engine, tiktok_requests, old, batch_size=batch_size, dry_run=dry_run
+        )
 
     # ---- the writer thread ---------------------------------------------------------------
 

@@ -56,6 +56,13 @@ class UnknownAuthorizationError(TikTokConfigurationError, LookupError):
     """The token store has no authorization with this id."""
 
 
+def _unknown_authorization(authorization_id: int) -> UnknownAuthorizationError:
+    return UnknownAuthorizationError(
+        f"no authorization with id {authorization_id} in the token store; "
+        "`tiktok-pipeline shops list` shows the stored ones"
+    )
+
+
 def _authorization(row: Any) -> Authorization:
     m = row._mapping
     return Authorization(
@@ -245,18 +252,18 @@ class TokenStore:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(shop_t).where(shop_t.c.id == str(shop_id))).first()
             if row is None:
-                known = conn.execute(sa.select(shop_t.c.id).order_by(shop_t.c.id)).scalars().all()
-        if row is None:
-            raise self._unknown_shop(str(shop_id), known)
+                raise self._unknown_shop(conn, shop_id)
         return _shop(row)
 
     @staticmethod
-    def _unknown_shop(shop_id: str, known: Sequence[str]) -> UnknownShopError:
+    def _unknown_shop(conn: sa.Connection, shop_id: str) -> UnknownShopError:
+        """The error for a shop id the store lacks, naming the shops it has."""
+        known = conn.execute(sa.select(shop_t.c.id).order_by(shop_t.c.id)).scalars().all()
         listed = ", ".join(known[:20])
         if len(known) > 20:
             listed += f" (and {len(known) - 20} more)"
         return UnknownShopError(
-            f"no shop {shop_id!r} in the token store "
+            f"no shop {str(shop_id)!r} in the token store "
             f"(known shops: {listed or 'none'}); "
             f"to add it, {REAUTHORIZE_HINT}, or check TIKTOK_SHOP_ID / the shop id you passed"
         )
@@ -277,17 +284,8 @@ class TokenStore:
                 sa.select(*_AUTH_COLUMNS).where(auth_t.c.id == authorization_id)
             ).first()
         if row is None:
-            raise UnknownAuthorizationError(
-                f"no authorization with id {authorization_id} in the token store; "
-                "`tiktok-pipeline shops list` shows the stored ones"
-            )
+            raise _unknown_authorization(authorization_id)
         return _authorization(row)
-
-    def get_authorization_by_open_id(self, open_id: str) -> Authorization | None:
-        """The authorization of a seller's ``open_id``, or None."""
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(*_AUTH_COLUMNS).where(auth_t.c.open_id == open_id)).first()
-        return None if row is None else _authorization(row)
 
     def list_authorizations(self, statuses: Iterable[str] | None = None) -> list[Authorization]:
         """All authorizations (optionally only those with one of ``statuses``), ordered by id."""
@@ -317,10 +315,7 @@ class TokenStore:
                 .values(status=new.value, status_reason=reason, updated_at=now)
             )
             if result.rowcount == 0:
-                raise UnknownAuthorizationError(
-                    f"no authorization with id {authorization_id} in the token store; "
-                    "`tiktok-pipeline shops list` shows the stored ones"
-                )
+                raise _unknown_authorization(authorization_id)
             shops = sa.update(shop_t).where(shop_t.c.authorization_id == authorization_id)
             if new is ShopStatus.ACTIVE:
                 shops = shops.where(shop_t.c.status == ShopStatus.NEEDS_REAUTH.value)
@@ -339,8 +334,7 @@ class TokenStore:
                 .values(**self._shop_status_values(new, reason, utcnow()))
             )
             if result.rowcount == 0:
-                known = conn.execute(sa.select(shop_t.c.id).order_by(shop_t.c.id)).scalars().all()
-                raise self._unknown_shop(str(shop_id), known)
+                raise self._unknown_shop(conn, shop_id)
         log.info("shop %s is now %s", shop_id, new.value)
 
     @staticmethod
@@ -370,8 +364,7 @@ class TokenStore:
                 sa.select(shop_t.c.authorization_id).where(shop_t.c.id == str(shop_id))
             ).first()
             if row is None:
-                known = conn.execute(sa.select(shop_t.c.id).order_by(shop_t.c.id)).scalars().all()
-                raise self._unknown_shop(str(shop_id), known)
+                raise self._unknown_shop(conn, shop_id)
             if row.authorization_id is None:
                 log.warning(
                     "shop %s has no stored authorization; its expiry warning (%s) is not recorded",
@@ -490,13 +483,11 @@ class TokenStore:
         with self.engine.connect() as conn:  # one connection: this runs before every API call
             row = conn.execute(query).first()
             if row is None:
-                known = conn.execute(sa.select(shop_t.c.id).order_by(shop_t.c.id)).scalars().all()
-            elif row.authorization_id is not None:
+                raise self._unknown_shop(conn, shop_id)
+            if row.authorization_id is not None:
                 auth_row = conn.execute(
                     sa.select(*_AUTH_COLUMNS).where(auth_t.c.id == row.authorization_id)
                 ).first()
-        if row is None:
-            raise self._unknown_shop(str(shop_id), known)
         shop = _shop(row)
         if shop.status is not ShopStatus.ACTIVE:
             raise self._reauthorization_required(shop, shop.status, shop.status_reason)

@@ -1,7 +1,8 @@
 """Schema migrations of the warehouse: run them, or tell whether the database is at head.
 
 Several processes may start at once (``dagster dev`` starts a webserver, a daemon and run
-workers), each wanting the schema: an upgrade takes a lock first (``BEGIN IMMEDIATE`` on
+workers), each wanting the schema. An upgrade first checks the revision without a lock (the
+usual case, at head, takes no write lock); otherwise it takes a lock (``BEGIN IMMEDIATE`` on
 SQLite, an advisory transaction lock on Postgres) and then migrates only if still needed.
 """
 
@@ -16,7 +17,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from tiktok_pipeline.db import is_sqlite
+from tiktok_pipeline import db
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +29,7 @@ _ADVISORY_LOCK_KEY = 7_431_902_554_118_263_301
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:
     """The Alembic configuration of the warehouse migrations (bound to ``connection``)."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["version_table"] = VERSION_TABLE
-    if connection is not None:
-        config.attributes["connection"] = connection
-    return config
+    return db.alembic_config(MIGRATIONS_DIR, VERSION_TABLE, connection)
 
 
 def head_revisions() -> set[str]:
@@ -57,13 +53,16 @@ def upgrade(engine: sa.Engine) -> bool:
     """Migrates the warehouse schema to head; returns True when something was migrated."""
     heads = head_revisions()
     with engine.connect() as connection:
-        if is_sqlite(connection):
+        if current_revisions(connection) == heads:
+            return False  # the usual case: no write lock, so no wait behind other writers
+        connection.rollback()
+        if db.is_sqlite(connection):
             # Takes SQLite's write lock now, so a second process waits instead of failing
             # halfway through creating tables the first one is creating.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         elif connection.dialect.name == "postgresql":
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK_KEY)))
-        current = current_revisions(connection)
+        current = current_revisions(connection)  # again: another process may have migrated
         if current == heads:
             connection.rollback()
             return False

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
-import re
 import socket
 import threading
 import time
@@ -21,25 +20,15 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
+from tiktok_pipeline.redaction import install_url_log_filter
 from tiktok_pipeline.web.app import create_app
 
 log = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_SECONDS = 15.0
-_SECRET_QUERY = re.compile(r"(?i)\b(code|state|auth_code|access_token|refresh_token)=[^&\s\"]*")
-
-
-class AccessLogRedactor(logging.Filter):
-    """Blank the auth code and state out of uvicorn's access log lines."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the logged path's secret query values; never drops a record."""
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _SECRET_QUERY.sub(r"\1=[REDACTED]", a) if isinstance(a, str) else a
-                for a in record.args
-            )
-        return True
+#: Hidden from access log lines besides ``redaction.SECRET_KEYS``: the OAuth callback's
+#: authorization code and state arrive in its query string.
+ACCESS_LOG_SECRET_KEYS = frozenset({"code", "state"})
 
 
 def uvicorn_config(
@@ -52,9 +41,8 @@ def uvicorn_config(
     **options: Any,
 ) -> uvicorn.Config:
     """uvicorn's settings for the web service: httptools, uvloop if present, our logging."""
-    access_logger = logging.getLogger("uvicorn.access")
-    if access_log and not any(isinstance(f, AccessLogRedactor) for f in access_logger.filters):
-        access_logger.addFilter(AccessLogRedactor())
+    if access_log:
+        install_url_log_filter("uvicorn.access", extra_keys=ACCESS_LOG_SECRET_KEYS)
     return uvicorn.Config(
         app,
         host=host,
@@ -83,7 +71,7 @@ class WebService:
 
     Attributes:
         base_url: ``http://host:port`` to send requests to.
-        app: the Starlette app (``app.state.store``, ``.hooks``, ``.client``).
+        app: the Starlette app (``app.state.store`` and ``.hooks``).
     """
 
     base_url: str

@@ -189,3 +189,16 @@ def test_odd_values_do_not_lose_the_row(store: Store, bad: dict) -> None:
     store.request_log.record(_entry(**bad))
     store.request_log.flush(timeout=30)
     assert len(_rows(store)) == 1
+
+
+def test_purge_dry_run_counts_and_deletes_nothing(store: Store) -> None:
+    old = utcnow() - timedelta(days=40)
+    for n in range(3):
+        store.request_log.record(_entry(n, created_at=old))
+    store.request_log.record(_entry(99))
+    store.request_log.flush(timeout=30)
+    cutoff = utcnow() - timedelta(days=30)
+
+    assert store.request_log.purge(cutoff, batch_size=2, dry_run=True) == 3
+    assert len(_rows(store)) == 4
+    assert store.request_log.purge(cutoff, batch_size=2) == 3

@@ -92,6 +92,13 @@ def test_sqlite_upgrades_itself_on_first_use(tmp_path) -> None:
     assert Store.from_url(url, upgrade=False).tokens.list_authorizations() == []
 
 
+def test_upgrade_with_an_explicit_url_ignores_unrelated_bad_settings(tmp_path, monkeypatch) -> None:
+    # The migrations get their connection: the settings (here invalid) are never read.
+    monkeypatch.setenv("TIKTOK_PUBLIC_URL", "notaurl")
+    store = Store.from_url(f"sqlite:///{tmp_path / 'x.db'}")
+    assert _tables(store.engine) == STORE_TABLES | {VERSION_TABLE}
+
+
 def test_default_url_comes_from_the_environment(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("TIKTOK_DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
     store = Store.from_url()

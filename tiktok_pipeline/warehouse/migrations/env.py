@@ -5,4 +5,4 @@ from tiktok_pipeline.db import run_alembic_environment
 from tiktok_pipeline.warehouse.migrate import VERSION_TABLE
 from tiktok_pipeline.warehouse.schema import metadata
 
-run_alembic_environment(metadata, VERSION_TABLE, load_settings().warehouse_url)
+run_alembic_environment(metadata, VERSION_TABLE, lambda: load_settings().warehouse_url)

@@ -22,14 +22,12 @@ import resource
 import subprocess
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
-import sqlalchemy as sa
 
-from bench._harness import ROOT, sandbox_process
+from bench._harness import ROOT, cpu_seconds, postgres_database, sandbox_process
 
 ORDERS, DAYS, QPS, LATENCY_MS = 200_000, 365, 50, 50
 ADMIN_URL = os.environ.get(
@@ -94,22 +92,6 @@ def _own_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds of these processes and their reaped children so far.
-
-    Children count because Postgres backends exit with their connections: their time then
-    moves to the postmaster's children's time.
-    """
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += sum(int(field) for field in fields[11:15])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def _postgres_pids() -> list[int]:
     return [
         int(p.name)
@@ -140,23 +122,6 @@ def _child(env: dict[str, str], start: str, end: str, qps: float, workers: int) 
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _fresh_database() -> str:
-    name = f"tiktok_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return sa.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_database(url: str) -> None:
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        name = sa.make_url(url).database
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _prepare(database_url: str, base_url: str) -> None:
@@ -195,13 +160,13 @@ def main() -> None:
         "--anchor",
         str(int(anchor.timestamp())),
         "--frozen-clock",
-    ) as base_url:
+    ) as sandbox:
+        base_url = sandbox.base_url
         for label, faults, qps in (
             ("no_latency", {}, 1000.0),
             ("latency_50ms_qps_50", {"latency_ms": LATENCY_MS, "rate_limit_qps": QPS}, QPS),
         ):
-            database_url = _fresh_database()
-            try:
+            with postgres_database(ADMIN_URL) as database_url:
                 _prepare(database_url, base_url)
                 requests.post(f"{base_url}/sandbox/faults", json=faults, timeout=10)
                 env = {
@@ -212,16 +177,17 @@ def main() -> None:
                     "TIKTOK_AUTH_BASE_URL": base_url,
                     "TIKTOK_DATABASE_URL": database_url,
                 }
-                sandbox_pid = int(os.environ["BENCH_SANDBOX_PID"])
                 before = {
-                    "sandbox": _cpu_seconds([sandbox_pid]),
-                    "postgres": _cpu_seconds(_postgres_pids()),
+                    "sandbox": cpu_seconds(sandbox.pid, children=True),
+                    "postgres": cpu_seconds(*_postgres_pids(), children=True),
                 }
                 result = _child(env, first, last, qps, workers=8)
-                result["sandbox_cpu_seconds"] = _cpu_seconds([sandbox_pid]) - before["sandbox"]
-                result["postgres_cpu_seconds"] = _cpu_seconds(_postgres_pids()) - before["postgres"]
-            finally:
-                _drop_database(database_url)
+                result["sandbox_cpu_seconds"] = (
+                    cpu_seconds(sandbox.pid, children=True) - before["sandbox"]
+                )
+                result["postgres_cpu_seconds"] = (
+                    cpu_seconds(*_postgres_pids(), children=True) - before["postgres"]
+                )
             assert result["success"], result
             per_order = {
                 f"{name}_cpu_us_per_order": round(

@@ -75,8 +75,9 @@ def main() -> None:
         tempfile.TemporaryDirectory() as tmp,
         sandbox_process(
             "--app-key", APP_KEY, "--app-secret", APP_SECRET, "--orders-per-shop", "100"
-        ) as base_url,
+        ) as sandbox,
     ):
+        base_url = sandbox.base_url
         store = Store.from_url(sqlite_url(Path(tmp) / "bench.db"))
         probe = TikTokShopClient(APP_KEY, APP_SECRET, base_url=base_url, auth_base_url=base_url)
         code = requests.post(f"{base_url}/sandbox/authorize", json={}, timeout=10).json()["code"]

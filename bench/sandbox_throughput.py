@@ -29,15 +29,16 @@ import argparse
 import hashlib
 import hmac
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._harness import cpu_seconds, peak_rss_mib, sandbox_process
 
 APP_KEY = "bench-app-key"
 APP_SECRET = "bench-app-secret"
@@ -82,27 +83,6 @@ class Client:
         if payload["code"] != 0:
             raise RuntimeError(f"{path}: {payload['code']} {payload['message']}")
         return payload["data"]
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def vm_hwm_mib(pid: int) -> float:
-    """Peak resident memory (VmHWM) of a process in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far, in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def walk(
@@ -163,11 +143,15 @@ def main() -> int:
     if len(runs) == 1:
         print(json.dumps(runs[0]))
     else:
-        print(json.dumps({
-            key: [min(values), statistics.median(values), max(values)]
-            for key in runs[0]
-            for values in [[run[key] for run in runs]]
-        }))
+        print(
+            json.dumps(
+                {
+                    key: [min(values), statistics.median(values), max(values)]
+                    for key in runs[0]
+                    for values in [[run[key] for run in runs]]
+                }
+            )
+        )
     return 0
 
 
@@ -182,23 +166,7 @@ def wait_until_started(base: str, deadline: float) -> None:
 
 def run_once(args: argparse.Namespace) -> dict:
     """Start a server, walk, and return the figures."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    launcher = (
-        "import sys, argparse\n"
-        "from tiktok_pipeline.cli import sandbox\n"
-        "p = argparse.ArgumentParser(); sp = p.add_subparsers()\n"
-        "sandbox.register(sp)\n"
-        "a = p.parse_args(sys.argv[1:])\n"
-        "sys.exit(a.handler(a))\n"
-    )
-    cmd = [
-        sys.executable,
-        "-c",
-        launcher,
-        "sandbox",
-        "--port",
-        str(port),
+    with sandbox_process(
         "--app-key",
         APP_KEY,
         "--app-secret",
@@ -214,27 +182,12 @@ def run_once(args: argparse.Namespace) -> dict:
         "--frozen-clock",
         "--render-cache-mb",
         str(args.cache_mb),
-    ]
-    server = subprocess.Popen(
-        cmd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                requests.get(base + "/sandbox/clock", timeout=1)
-                break
-            except requests.ConnectionError:
-                if server.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(
-                        "sandbox did not start: " + server.stderr.read().decode()[-2000:]
-                    ) from None
-                time.sleep(0.1)
+        sandbox_only=True,
+        timeout=60,
+    ) as server:
+        base = server.base_url
         wait_until_started(base, time.time() + 60)
-        startup_mib = vm_hwm_mib(server.pid)
+        startup_mib = peak_rss_mib(server.pid)
         code = requests.post(base + "/sandbox/authorize", json={}, timeout=10).json()["code"]
         token = requests.get(
             base + "/api/v2/token/get",
@@ -285,14 +238,8 @@ def run_once(args: argparse.Namespace) -> dict:
             "client_cpu_ms_per_page_cold": per_page_ms(serve_cold, 4),
             "client_cpu_ms_per_page_warm": per_page_ms(serve_warm, 4),
             "startup_server_mib": round(startup_mib, 1),
-            "peak_server_mib": round(vm_hwm_mib(server.pid), 1),
+            "peak_server_mib": round(peak_rss_mib(server.pid), 1),
         }
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
     return figures
 
 

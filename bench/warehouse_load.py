@@ -34,13 +34,13 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._harness import postgres_database
 from tiktok_pipeline.config import sqlite_url
 from tiktok_pipeline.warehouse import LoadResult, Warehouse
 from tiktok_pipeline_tests.test_warehouse import factories
@@ -200,24 +200,11 @@ def main() -> int:
                 run_backend("sqlite", url, orders, newer, page, window)
         if args.postgres:
             admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-            name = f"tiktok_bench_{uuid.uuid4().hex[:10]}"
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
             try:
-                url = sa.make_url(args.postgres).set(database=name)
-                clock = ServerClock(admin, name)
-                run_backend(
-                    "postgresql",
-                    url.render_as_string(hide_password=False),
-                    orders,
-                    newer,
-                    page,
-                    window,
-                    clock,
-                )
+                with postgres_database(args.postgres) as url:
+                    clock = ServerClock(admin, sa.make_url(url).database)
+                    run_backend("postgresql", url, orders, newer, page, window, clock)
             finally:
-                with admin.connect() as connection:
-                    connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
     return 0
 

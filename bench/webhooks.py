@@ -27,20 +27,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
-import hmac
 import http.client
 import json
 import multiprocessing
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,9 +44,10 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._harness import ROOT, cpu_seconds, free_port, postgres_database
+from tiktok_pipeline.client.signing import webhook_signature
 from tiktok_pipeline.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
 APP_KEY = "bench-app-key"
 APP_SECRET = "bench-app-secret"
 #: (route, type) pairs the pushes cycle through: mostly /all, some per-event routes.
@@ -66,16 +63,6 @@ ROUTES = (
 SERVE = "import sys; from tiktok_pipeline.cli import main; sys.exit(main(sys.argv[1:]))"
 TARGET_RATE = 500
 TARGET_P99_MS = 50.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _signature(body: bytes) -> str:
-    return hmac.new(APP_SECRET.encode(), APP_KEY.encode() + body, hashlib.sha256).hexdigest()
 
 
 def _push(worker: int, thread: int, seq: int, phase: str) -> tuple[str, str, bytes]:
@@ -139,7 +126,7 @@ def _connection_loop(
         seq += 1
         headers = {
             "Content-Type": "application/json",
-            "Authorization": _signature(body),
+            "Authorization": webhook_signature(APP_KEY, APP_SECRET, body),
             "Content-Length": str(len(body)),
         }
         try:
@@ -205,12 +192,6 @@ def _percentile(sorted_values: list[float], share: float) -> float:
     return sorted_values[index]
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def run_phase(
     pool,
     port: int,
@@ -221,7 +202,7 @@ def run_phase(
     server_pid: int,
 ) -> tuple[dict, list[str]]:
     """Drive one phase from the worker processes; returns its figures and the unique ids."""
-    cpu_before = _cpu_seconds(server_pid)
+    cpu_before = cpu_seconds(server_pid)
     load_before = os.getloadavg()[0]
     per_worker_rate = None if rate is None else rate / options.workers
     start_wall = time.time() + 0.5
@@ -246,7 +227,7 @@ def run_phase(
         for status, count in r["statuses"].items():
             statuses[str(status)] = statuses.get(str(status), 0) + count
     elapsed = max(r["elapsed"] for r in results)
-    server_cpu = _cpu_seconds(server_pid) - cpu_before
+    server_cpu = cpu_seconds(server_pid) - cpu_before
     figures = {
         "target_rate": rate,
         "seconds": round(elapsed, 2),
@@ -335,20 +316,11 @@ def database(admin_url: str | None, folder: Path) -> Iterator[str]:
         Store.from_url(url, upgrade=True).close()
         yield url
         return
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"bench_webhooks_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with postgres_database(admin_url, prefix="bench_webhooks") as url:
         store = Store.from_url(url, upgrade=True)
         store.close()
         store.engine.dispose()
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def main() -> None:
@@ -371,7 +343,7 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="bench-webhooks-") as tmp,
         database(options.postgres, Path(tmp)) as database_url,
     ):
-        port = _free_port()
+        port = free_port()
         service = start_service(port, database_url, tmp)
         try:
             ctx = multiprocessing.get_context("spawn")

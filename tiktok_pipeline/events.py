@@ -2,11 +2,14 @@
 
 The numbers and names follow TikTok's numbered webhook pages (see the reference, section 9).
 Types we do not know are still stored: :func:`event_name` gives them a stable placeholder name.
+:meth:`WebhookEvent.parse` reads an event however a person or a URL names it; the CLI, the
+receiver's routes and the listener registry all go through it.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class WebhookEvent(IntEnum):
@@ -54,8 +57,62 @@ class WebhookEvent(IntEnum):
 
     @classmethod
     def from_slug(cls, slug: str) -> WebhookEvent | None:
-        """The event for a kebab-case URL segment, or None when there is no such event."""
-        return cls.__members__.get(slug.upper().replace("-", "_"))
+        """The event for a URL segment, or None when there is no such event.
+
+        Takes the kebab-case slug (``order-status-change``), the name, and the names the
+        original package used (``auth-expire``, see :data:`ORIGINAL_NAMES`).
+        """
+        name = slug.upper().replace("-", "_")
+        return cls.__members__.get(name) or ORIGINAL_NAMES.get(name)
+
+    @classmethod
+    def parse(cls, value: WebhookEvent | int | str) -> WebhookEvent:
+        """The event ``value`` names: an event, its ``type`` number (``1`` or ``"1"``), its name
+        (``ORDER_STATUS_CHANGE``), its slug (``order-status-change``) or a name the original
+        package used (``auth-expire``).
+
+        Raises ValueError listing the known events.
+        """
+        number = type_number(value)
+        try:
+            return cls(number)
+        except ValueError:
+            raise ValueError(
+                f"no webhook event has type {number}; use one of: {_known()}"
+            ) from None
+
+
+#: The original package's (laraditz/tiktok) names that differ from TikTok's, so that its users'
+#: registered URLs (``/tiktok/webhooks/auth-expire``) and listeners keep working.
+ORIGINAL_NAMES: dict[str, WebhookEvent] = {
+    "AUTH_EXPIRE": WebhookEvent.UPCOMING_AUTHORIZATION_EXPIRATION,
+    "INVOICCE_STATUS_CHANGE": WebhookEvent.INVOICE_STATUS_CHANGE,
+    "FBT_SELLER_ONBOARDING": WebhookEvent.FBT_MERCHANT_ONBOARDING,
+}
+
+
+def type_number(value: WebhookEvent | int | str | Any) -> int:
+    """The ``type`` number ``value`` names, as :meth:`WebhookEvent.parse` reads it.
+
+    Unlike ``parse``, numbers no event has yet (``58`` or ``"58"``) are returned as they are:
+    TikTok adds topics, and their pushes are stored all the same.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    text = str(value).strip()
+    if text.isascii() and text.isdigit():
+        return int(text)
+    event = WebhookEvent.from_slug(text) if text else None
+    if event is None:
+        raise ValueError(
+            f"unknown webhook event {value!r}: use a WebhookEvent, a type number, or one of: "
+            f"{_known()}"
+        )
+    return int(event)
+
+
+def _known() -> str:
+    return ", ".join(event.name for event in WebhookEvent)
 
 
 def event_name(type_number: int) -> str:

@@ -2,7 +2,8 @@
 
 Each command group lives in its own module with a ``register(subparsers)`` function that adds
 its sub-command and sets ``handler`` (a function taking the parsed arguments and returning the
-process exit code).
+process exit code). Handlers let ConfigurationError (exit 2) and DatabaseUnavailable (exit 1)
+propagate: :func:`main` reports them as one line.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from tiktok_pipeline.cli.db import DatabaseUnavailable, report
 from tiktok_pipeline.config import ConfigurationError
 
 COMMAND_MODULES = (
@@ -56,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except DatabaseUnavailable as exc:
+        return report(exc)
     except KeyboardInterrupt:
         return 130
 

@@ -6,10 +6,14 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from tiktok_pipeline.config import load_settings
+
+if TYPE_CHECKING:
+    from tiktok_pipeline.store import Store
 
 
 class DatabaseUnavailable(Exception):
@@ -44,6 +48,24 @@ def report(error: DatabaseUnavailable) -> int:
     """Print ``error`` for the user; the exit code for it."""
     print(f"error: {error}", file=sys.stderr)
     return 1
+
+
+@contextmanager
+def open_store(url: str | None) -> Iterator[Store]:
+    """The operational store at ``url`` (default TIKTOK_DATABASE_URL), closed afterwards.
+
+    A bad URL or an unreachable server, also while the block runs, raises DatabaseUnavailable
+    (``main`` reports it).
+    """
+    from tiktok_pipeline.store import Store
+
+    url = url or load_settings().database_url
+    with database_errors(url):
+        store = Store.from_url(url)
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 def upgrade_store(url: str | None) -> str:
@@ -104,8 +126,5 @@ def run_upgrade(args: argparse.Namespace) -> int:
     for name, upgrade in SCHEMAS:
         if args.only and name not in args.only:
             continue
-        try:
-            print(upgrade(args.url))
-        except DatabaseUnavailable as exc:
-            return report(exc)
+        print(upgrade(args.url))
     return 0

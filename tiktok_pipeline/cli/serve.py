@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tiktok_pipeline.web.webhooks import DEFAULT_BODY_LIMIT
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``serve`` command."""
@@ -37,9 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--body-limit",
         type=int,
-        default=1024 * 1024,
+        default=DEFAULT_BODY_LIMIT,
         metavar="BYTES",
-        help="largest webhook body accepted (default 1 MiB; larger gets 413)",
+        help=f"largest webhook body accepted (default {DEFAULT_BODY_LIMIT}; larger gets 413)",
     )
     parser.add_argument(
         "--access-log",
@@ -51,31 +53,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the app from the environment and serve it until interrupted."""
-    from tiktok_pipeline.cli.db import DatabaseUnavailable, database_errors, report
+    from tiktok_pipeline.cli.db import database_errors
     from tiktok_pipeline.config import load_settings
+    from tiktok_pipeline.lifecycle import reauthorize_url, redirect_url
     from tiktok_pipeline.web import create_app, serve
+    from tiktok_pipeline.web.registration import webhook_address
 
     if args.body_limit < 1024:
         print("error: --body-limit must be at least 1024 bytes", file=sys.stderr)
         return 2
     settings = load_settings()
-    try:
-        with database_errors(settings.database_url):
-            app = create_app(
-                settings=settings,
-                region=args.region,
-                require_state=args.require_state,
-                body_limit=args.body_limit,
-            )
-    except DatabaseUnavailable as exc:
-        return report(exc)
+    with database_errors(settings.database_url):
+        app = create_app(
+            settings=settings,
+            region=args.region,
+            require_state=args.require_state,
+            body_limit=args.body_limit,
+        )
     public = settings.public_url
     print(f"TikTok web service on http://{args.host}:{args.port}", file=sys.stderr)
-    for label, path in (
-        ("connect a shop", "/tiktok/seller/authorize"),
-        ("redirect URL for Partner Center", "/tiktok/seller/authorized"),
-        ("webhook address", "/tiktok/webhooks/all"),
+    for label, url in (
+        ("connect a shop", reauthorize_url(public)),
+        ("redirect URL for Partner Center", redirect_url(public)),
+        ("webhook address", webhook_address(public)),
     ):
-        print(f"  {label + ':':33}{public}{path}", file=sys.stderr)
+        print(f"  {label + ':':33}{url}", file=sys.stderr)
     serve(app, host=args.host, port=args.port, access_log=args.access_log)
     return 0

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import datetime
 from typing import Any
+
+from tiktok_pipeline.cli.db import open_store
+from tiktok_pipeline.cli.tokens import print_table, short_time
+from tiktok_pipeline.lifecycle.durations import iso_seconds
+from tiktok_pipeline.lifecycle.links import AUTHORIZE_PATH
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,23 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.set_defaults(handler=run_list)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat(timespec="seconds")
-
-
-def _short(value: datetime | None) -> str:
-    return "-" if value is None else f"{value:%Y-%m-%d %H:%M}Z"
-
-
 def shop_rows(url: str | None = None, statuses: list[str] | None = None) -> list[dict[str, Any]]:
     """One dict per shop: id, name, region, status, cipher presence, token expiry, open_id."""
-    from tiktok_pipeline.cli.db import database_errors
-    from tiktok_pipeline.config import load_settings
-    from tiktok_pipeline.store import Store
-
-    url = url or load_settings().database_url
-    with database_errors(url):
-        store = Store.from_url(url)
+    with open_store(url) as store:
         authorizations = {a.id: a for a in store.tokens.list_authorizations()}
         shops = store.tokens.list_shops(statuses)
     rows = []
@@ -72,23 +62,12 @@ def shop_rows(url: str | None = None, statuses: list[str] | None = None) -> list
 
 def run_list(args: argparse.Namespace) -> int:
     """Print the shops as a table or as JSON."""
-    from tiktok_pipeline.cli.db import DatabaseUnavailable, report
-
-    try:
-        rows = shop_rows(args.url, args.status)
-    except DatabaseUnavailable as exc:
-        return report(exc)
+    rows = shop_rows(args.url, args.status)
     if args.json:
         for row in rows:
-            row["access_token_expires_at"] = _iso(row["access_token_expires_at"])
-            row["refresh_token_expires_at"] = _iso(row["refresh_token_expires_at"])
+            row["access_token_expires_at"] = iso_seconds(row["access_token_expires_at"])
+            row["refresh_token_expires_at"] = iso_seconds(row["refresh_token_expires_at"])
         print(json.dumps(rows, indent=2))
-        return 0
-    if not rows:
-        print(
-            "No shops yet. Authorize one: run `tiktok-pipeline serve` and open "
-            "/tiktok/seller/authorize."
-        )
         return 0
     headers = [
         "ID",
@@ -107,16 +86,18 @@ def run_list(args: argparse.Namespace) -> int:
             row["region"] or "-",
             row["status"],
             "yes" if row["has_cipher"] else "no",
-            _short(row["access_token_expires_at"]),
-            _short(row["refresh_token_expires_at"]),
+            short_time(row["access_token_expires_at"]),
+            short_time(row["refresh_token_expires_at"]),
             row["open_id"] or "-",
         ]
         for row in rows
     ]
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *table)]  # noqa: B905
-    for line in [headers, *table]:
-        cells = (str(cell).ljust(width) for cell, width in zip(line, widths, strict=True))
-        print("  ".join(cells).rstrip())
+    print_table(
+        headers,
+        table,
+        empty="No shops yet. Authorize one: run `tiktok-pipeline serve` and open "
+        f"{AUTHORIZE_PATH}.",
+    )
     reasons = [row for row in rows if row["status"] != "active" and row["status_reason"]]
     if reasons:
         print()

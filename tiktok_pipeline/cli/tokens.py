@@ -14,18 +14,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from tiktok_pipeline.store import Store
+from tiktok_pipeline.lifecycle.durations import format_duration, parse_duration
+from tiktok_pipeline.lifecycle.flush import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_REQUEST_LOG_RETENTION,
+    DEFAULT_WEBHOOK_RETENTION,
+)
+from tiktok_pipeline.lifecycle.refresh import DEFAULT_WITHIN
+from tiktok_pipeline.lifecycle.status import DEFAULT_WARN_WITHIN
 
 
 def _duration(text: str) -> timedelta:
-    from tiktok_pipeline.lifecycle import parse_duration
-
     try:
         value = parse_duration(text)
     except ValueError as exc:
@@ -63,8 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     refresh.add_argument(
         "--within",
         type=_duration,
-        default=timedelta(hours=48),
-        help="refresh tokens expiring within this duration, e.g. 90m, 48h, 2d (default 48h)",
+        default=DEFAULT_WITHIN,
+        help="refresh tokens expiring within this duration, e.g. 90m, 48h, 2d "
+        f"(default {format_duration(DEFAULT_WITHIN)})",
     )
     refresh.add_argument(
         "--dry-run", action="store_true", help="show what would be refreshed; call nothing"
@@ -79,17 +83,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     flush.add_argument(
         "--request-log-retention",
         type=_duration,
-        default=timedelta(days=30),
-        help="keep tiktok_requests rows younger than this (default 30d)",
+        default=DEFAULT_REQUEST_LOG_RETENTION,
+        help="keep tiktok_requests rows younger than this "
+        f"(default {format_duration(DEFAULT_REQUEST_LOG_RETENTION)})",
     )
     flush.add_argument(
         "--webhook-retention",
         type=_duration,
-        default=timedelta(days=90),
-        help="keep processed tiktok_webhooks rows younger than this (default 90d)",
+        default=DEFAULT_WEBHOOK_RETENTION,
+        help="keep processed tiktok_webhooks rows younger than this "
+        f"(default {format_duration(DEFAULT_WEBHOOK_RETENTION)})",
     )
     flush.add_argument(
-        "--batch-size", type=_positive_int, default=1000, help="rows deleted per transaction"
+        "--batch-size",
+        type=_positive_int,
+        default=DEFAULT_BATCH_SIZE,
+        help=f"rows deleted per transaction (default {DEFAULT_BATCH_SIZE})",
     )
     flush.add_argument("--dry-run", action="store_true", help="count what would go; delete nothing")
     _common(flush)
@@ -103,8 +112,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status.add_argument(
         "--warn-within",
         type=_duration,
-        default=timedelta(days=14),
-        help="report refresh tokens and authorizations ending within this (default 14d)",
+        default=DEFAULT_WARN_WITHIN,
+        help="report refresh tokens and authorizations ending within this "
+        f"(default {format_duration(DEFAULT_WARN_WITHIN)})",
     )
     _common(status)
     status.set_defaults(handler=run_status)
@@ -115,40 +125,20 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", help="database URL (default: TIKTOK_DATABASE_URL)")
 
 
-@contextmanager
-def _open_store(url: str | None) -> Iterator[Store]:
-    from tiktok_pipeline.cli.db import database_errors
-    from tiktok_pipeline.config import load_settings
-    from tiktok_pipeline.store import Store
-
-    url = url or load_settings().database_url
-    with database_errors(url):
-        store = Store.from_url(url)
-        try:
-            yield store
-        finally:
-            store.close()
-
-
 def run_refresh(args: argparse.Namespace) -> int:
     """Refresh expiring tokens; exit 1 when an authorization needs re-authorization or failed."""
-    from tiktok_pipeline.cli.db import DatabaseUnavailable, report
+    from tiktok_pipeline.cli.db import open_store
     from tiktok_pipeline.client import TikTokShopClient
     from tiktok_pipeline.lifecycle import reauthorize_url, refresh_expiring
 
-    try:
-        with _open_store(args.url) as store:
-            if args.dry_run:
-                result = refresh_expiring(
-                    None, store, within=args.within, shop_id=args.shop, dry_run=True
-                )
-            else:
-                with TikTokShopClient.from_env(store=store) as client:
-                    result = refresh_expiring(
-                        client, store, within=args.within, shop_id=args.shop
-                    )
-    except DatabaseUnavailable as exc:
-        return report(exc)
+    with open_store(args.url) as store:
+        if args.dry_run:
+            result = refresh_expiring(
+                None, store, within=args.within, shop_id=args.shop, dry_run=True
+            )
+        else:
+            with TikTokShopClient.from_env(store=store) as client:
+                result = refresh_expiring(client, store, within=args.within, shop_id=args.shop)
     link = reauthorize_url()
     if args.json:
         print(json.dumps(result.to_dict() | {"reauthorize_url": link}, indent=2))
@@ -159,14 +149,14 @@ def run_refresh(args: argparse.Namespace) -> int:
                 r.seller_name or r.open_id or "-",
                 ",".join(r.shop_ids) or "-",
                 r.outcome.value,
-                _short(r.access_token_expires_at),
-                _short(r.refresh_token_expires_at),
+                short_time(r.access_token_expires_at),
+                short_time(r.refresh_token_expires_at),
                 r.detail or "",
             ]
             for r in result.results
         ]
         headers = ["AUTH", "SELLER", "SHOPS", "OUTCOME", "ACCESS EXPIRES", "REFRESH EXPIRES", ""]
-        _table(headers, rows, empty="No authorizations to refresh.")
+        print_table(headers, rows, empty="No authorizations to refresh.")
         print(result.summary())
     _explain_problems(result.shops_needing_reauth, result.failed_shops, link)
     return 0 if result.ok else 1
@@ -174,20 +164,17 @@ def run_refresh(args: argparse.Namespace) -> int:
 
 def run_flush(args: argparse.Namespace) -> int:
     """Remove dead authorizations and old rows; never asks for confirmation."""
-    from tiktok_pipeline.cli.db import DatabaseUnavailable, report
+    from tiktok_pipeline.cli.db import open_store
     from tiktok_pipeline.lifecycle import flush
 
-    try:
-        with _open_store(args.url) as store:
-            result = flush(
-                store,
-                request_log_retention=args.request_log_retention,
-                webhook_retention=args.webhook_retention,
-                batch_size=args.batch_size,
-                dry_run=args.dry_run,
-            )
-    except DatabaseUnavailable as exc:
-        return report(exc)
+    with open_store(args.url) as store:
+        result = flush(
+            store,
+            request_log_retention=args.request_log_retention,
+            webhook_retention=args.webhook_retention,
+            batch_size=args.batch_size,
+            dry_run=args.dry_run,
+        )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return 0
@@ -196,7 +183,7 @@ def run_flush(args: argparse.Namespace) -> int:
         print(
             f"{verb} authorization {removed.authorization_id} "
             f"({removed.seller_name or removed.open_id}): refresh token expired "
-            f"{_short(removed.refresh_token_expires_at)}; shops "
+            f"{short_time(removed.refresh_token_expires_at)}; shops "
             f"{', '.join(removed.shop_ids) or 'none'} now need re-authorization"
         )
     print(result.summary())
@@ -205,14 +192,11 @@ def run_flush(args: argparse.Namespace) -> int:
 
 def run_status(args: argparse.Namespace) -> int:
     """Print every shop's token state; exit 1 when any shop needs attention."""
-    from tiktok_pipeline.cli.db import DatabaseUnavailable, report
+    from tiktok_pipeline.cli.db import open_store
     from tiktok_pipeline.lifecycle import reauthorize_url, token_status
 
-    try:
-        with _open_store(args.url) as store:
-            rows = token_status(store, warn_within=args.warn_within, shop_id=args.shop)
-    except DatabaseUnavailable as exc:
-        return report(exc)
+    with open_store(args.url) as store:
+        rows = token_status(store, warn_within=args.warn_within, shop_id=args.shop)
     problems = [row for row in rows if not row.ok]
     link = reauthorize_url()
     if args.json:
@@ -232,9 +216,9 @@ def run_status(args: argparse.Namespace) -> int:
             row.shop_id,
             row.name or "-",
             row.status,
-            _short(row.access_token_expires_at),
-            _short(row.refresh_token_expires_at),
-            _short(row.authorization_expires_at),
+            short_time(row.access_token_expires_at),
+            short_time(row.refresh_token_expires_at),
+            short_time(row.authorization_expires_at),
             "ok" if row.ok else "ATTENTION",
         ]
         for row in rows
@@ -248,11 +232,10 @@ def run_status(args: argparse.Namespace) -> int:
         "AUTH EXPIRES",
         "STATE",
     ]
-    _table(
+    print_table(
         headers,
         table,
-        empty="No shops yet. Authorize one: run `tiktok-pipeline serve` and open "
-        f"{link}.",
+        empty=f"No shops yet. Authorize one: run `tiktok-pipeline serve` and open {link}.",
     )
     if problems:
         print(file=sys.stderr)
@@ -278,11 +261,13 @@ def _explain_problems(reauth: Sequence[str], failed: Sequence[str], link: str) -
         )
 
 
-def _short(value: datetime | None) -> str:
+def short_time(value: datetime | None) -> str:
+    """A table cell for a moment: ``2026-01-01 00:00Z``, or ``-`` when unknown."""
     return "-" if value is None else f"{value:%Y-%m-%d %H:%M}Z"
 
 
-def _table(headers: list[str], rows: list[list[Any]], *, empty: str) -> None:
+def print_table(headers: list[str], rows: list[list[Any]], *, empty: str) -> None:
+    """Print ``rows`` under ``headers`` in aligned columns; ``empty`` when there are none."""
     if not rows:
         print(empty)
         return

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from tiktok_pipeline.client import TikTokAPIError, TikTokShopClient
+from tiktok_pipeline.events import WebhookEvent
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing = commands.add_parser("list", help="TikTok's addresses for the shop beside ours")
     _shop_argument(listing)
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    listing.set_defaults(handler=_guarded(run_list))
+    listing.set_defaults(handler=run_list)
 
     setting = commands.add_parser(
         "set",
@@ -48,12 +48,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="send every event to {TIKTOK_PUBLIC_URL}/tiktok/webhooks/all",
     )
-    setting.set_defaults(handler=_guarded(run_set))
+    setting.set_defaults(handler=run_set)
 
     deleting = commands.add_parser("delete", help="stop pushes of events for the shop")
     _shop_argument(deleting)
     _event_arguments(deleting, "every event TikTok lists or we recorded for the shop")
-    deleting.set_defaults(handler=_guarded(run_delete))
+    deleting.set_defaults(handler=run_delete)
 
 
 def _shop_argument(parser: argparse.ArgumentParser) -> None:
@@ -69,21 +69,6 @@ def _event_arguments(parser: argparse.ArgumentParser, all_help: str) -> None:
         help="event type, e.g. ORDER_STATUS_CHANGE, order-status-change or 1 (repeatable)",
     )
     events.add_argument("--all-events", action="store_true", help=all_help)
-
-
-def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
-    """``handler`` with database connection problems reported as one clear line."""
-
-    @functools.wraps(handler)
-    def run(args: argparse.Namespace) -> int:
-        from tiktok_pipeline.cli.db import DatabaseUnavailable, report
-
-        try:
-            return handler(args)
-        except DatabaseUnavailable as exc:
-            return report(exc)
-
-    return run
 
 
 @contextmanager
@@ -161,7 +146,6 @@ def run_set(args: argparse.Namespace) -> int:
         SUBSCRIBABLE_EVENTS,
         address_problems,
         check_subscribable,
-        parse_event,
         set_webhook,
         webhook_address,
     )
@@ -170,7 +154,7 @@ def run_set(args: argparse.Namespace) -> int:
         events = (
             list(SUBSCRIBABLE_EVENTS)
             if args.all_events
-            else [check_subscribable(parse_event(e)) for e in args.event]
+            else [check_subscribable(WebhookEvent.parse(e)) for e in args.event]
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -208,10 +192,10 @@ def run_set(args: argparse.Namespace) -> int:
 
 def run_delete(args: argparse.Namespace) -> int:
     """Delete each event's address with TikTok and forget our record."""
-    from tiktok_pipeline.web.registration import delete_webhook, list_webhooks, parse_event
+    from tiktok_pipeline.web.registration import delete_webhook, list_webhooks
 
     try:
-        named = None if args.all_events else [parse_event(e).name for e in args.event]
+        named = None if args.all_events else [WebhookEvent.parse(e).name for e in args.event]
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -7,7 +7,12 @@ both call these functions.
 from tiktok_pipeline.lifecycle.connect import connect_seller
 from tiktok_pipeline.lifecycle.durations import format_duration, parse_duration
 from tiktok_pipeline.lifecycle.flush import FlushReport, RemovedAuthorization, flush
-from tiktok_pipeline.lifecycle.links import AUTHORIZE_PATH, reauthorize_url
+from tiktok_pipeline.lifecycle.links import (
+    AUTHORIZE_PATH,
+    AUTHORIZED_PATH,
+    reauthorize_url,
+    redirect_url,
+)
 from tiktok_pipeline.lifecycle.refresh import (
     AuthorizationRefresh,
     RefreshOutcome,
@@ -17,6 +22,7 @@ from tiktok_pipeline.lifecycle.refresh import (
 from tiktok_pipeline.lifecycle.status import ShopTokenStatus, token_status
 
 __all__ = [
+    "AUTHORIZED_PATH",
     "AUTHORIZE_PATH",
     "AuthorizationRefresh",
     "FlushReport",
@@ -29,6 +35,7 @@ __all__ = [
     "format_duration",
     "parse_duration",
     "reauthorize_url",
+    "redirect_url",
     "refresh_expiring",
     "token_status",
 ]

@@ -1,9 +1,12 @@
-"""Durations as people type them: ``90m``, ``48h``, ``2d``, ``1w`` (also ``1d12h``)."""
+"""Durations as people type them: ``90m``, ``48h``, ``2d``, ``1w`` (also ``1d12h``).
+
+Also :func:`iso_seconds`, the one way reports write a moment in JSON.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
@@ -47,3 +50,8 @@ def format_duration(value: timedelta) -> str:
             out.append(f"{seconds // size}{unit}")
             seconds %= size
     return sign + "".join(out)
+
+
+def iso_seconds(value: datetime | None) -> str | None:
+    """``value`` in ISO 8601 to the second (``2026-01-01T00:00:00+00:00``); None stays None."""
+    return None if value is None else value.isoformat(timespec="seconds")

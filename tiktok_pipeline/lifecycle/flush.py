@@ -14,12 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 from tiktok_pipeline.db import utcnow
-from tiktok_pipeline.lifecycle.durations import format_duration
-from tiktok_pipeline.store.models import InboxStatus
-from tiktok_pipeline.store.schema import tiktok_requests, tiktok_webhooks
+from tiktok_pipeline.lifecycle.durations import format_duration, iso_seconds
 
 if TYPE_CHECKING:
     from tiktok_pipeline.store import Store
@@ -47,7 +43,7 @@ class RemovedAuthorization:
             "authorization_id": self.authorization_id,
             "open_id": self.open_id,
             "seller_name": self.seller_name,
-            "refresh_token_expires_at": _iso(self.refresh_token_expires_at),
+            "refresh_token_expires_at": iso_seconds(self.refresh_token_expires_at),
             "shop_ids": list(self.shop_ids),
         }
 
@@ -85,15 +81,15 @@ class FlushReport:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the whole report."""
         return {
-            "flushed_at": _iso(self.flushed_at),
+            "flushed_at": iso_seconds(self.flushed_at),
             "dry_run": self.dry_run,
             "authorizations_removed": [a.to_dict() for a in self.authorizations],
             "shops_unlinked": self.shops_unlinked,
             "kept_refreshable": self.kept_refreshable,
             "request_log_rows": self.request_log_rows,
-            "request_log_cutoff": _iso(self.request_log_cutoff),
+            "request_log_cutoff": iso_seconds(self.request_log_cutoff),
             "webhook_rows": self.webhook_rows,
-            "webhook_cutoff": _iso(self.webhook_cutoff),
+            "webhook_cutoff": iso_seconds(self.webhook_cutoff),
         }
 
 
@@ -137,16 +133,18 @@ def flush(
         and a.access_token_expires_at <= now
         and (a.refresh_token_expires_at is None or a.refresh_token_expires_at >= now)
     )
-    expired = store.tokens.expired_authorizations(now)
+    # As TokenStore.expired_authorizations selects them; the delete checks each one again.
+    expired = [
+        a
+        for a in authorizations
+        if a.refresh_token_expires_at is not None and a.refresh_token_expires_at < now
+    ]
     if dry_run:
         shops_of: dict[int, list[str]] = {}
         for shop in store.tokens.list_shops():
             if shop.authorization_id is not None:
                 shops_of.setdefault(shop.authorization_id, []).append(shop.id)
         removed = [_removed(a, shops_of.get(a.id, [])) for a in expired]
-        old_requests = tiktok_requests.c.created_at < request_log_cutoff
-        request_rows = _count(store, tiktok_requests, old_requests)
-        webhook_rows = _count(store, tiktok_webhooks, *_finished_before(webhook_cutoff))
     else:
         by_id = {a.id: a for a in expired}
         ids = list(by_id)
@@ -156,8 +154,8 @@ def flush(
                 ids[start : start + batch_size], now=now
             )
             removed += [_removed(by_id[i], shop_ids) for i, shop_ids in deleted.items()]
-        request_rows = store.request_log.purge(request_log_cutoff, batch_size)
-        webhook_rows = store.webhooks.purge_processed(webhook_cutoff, batch_size)
+    request_rows = store.request_log.purge(request_log_cutoff, batch_size, dry_run=dry_run)
+    webhook_rows = store.webhooks.purge_processed(webhook_cutoff, batch_size, dry_run=dry_run)
     report = FlushReport(
         flushed_at=now,
         dry_run=dry_run,
@@ -185,20 +183,3 @@ def _removed(authorization: Any, shop_ids: list[str]) -> RemovedAuthorization:
         refresh_token_expires_at=authorization.refresh_token_expires_at,
         shop_ids=tuple(sorted(shop_ids)),
     )
-
-
-def _finished_before(cutoff: datetime) -> list[sa.ColumnElement[bool]]:
-    # Mirrors WebhookInbox.purge_processed, which has no counting twin for dry runs.
-    finished = sa.func.coalesce(tiktok_webhooks.c.processed_at, tiktok_webhooks.c.received_at)
-    done = [InboxStatus.PROCESSED.value, InboxStatus.IGNORED.value]
-    return [tiktok_webhooks.c.status.in_(done), finished < cutoff]
-
-
-def _count(store: Store, table: sa.Table, *conditions: sa.ColumnElement[bool]) -> int:
-    query = sa.select(sa.func.count()).select_from(table).where(*conditions)
-    with store.engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat(timespec="seconds")

@@ -23,7 +23,7 @@ from tiktok_pipeline.client.errors import (
     TikTokAPIError,
 )
 from tiktok_pipeline.db import utcnow
-from tiktok_pipeline.lifecycle.durations import format_duration
+from tiktok_pipeline.lifecycle.durations import format_duration, iso_seconds
 from tiktok_pipeline.redaction import scrub
 from tiktok_pipeline.store.models import Authorization, Shop, ShopStatus
 
@@ -80,9 +80,9 @@ class AuthorizationRefresh:
             "seller_name": self.seller_name,
             "shop_ids": list(self.shop_ids),
             "outcome": self.outcome.value,
-            "access_token_expires_at": _iso(self.access_token_expires_at),
-            "previous_access_token_expires_at": _iso(self.previous_access_token_expires_at),
-            "refresh_token_expires_at": _iso(self.refresh_token_expires_at),
+            "access_token_expires_at": iso_seconds(self.access_token_expires_at),
+            "previous_access_token_expires_at": iso_seconds(self.previous_access_token_expires_at),
+            "refresh_token_expires_at": iso_seconds(self.refresh_token_expires_at),
             "refresh_token_rotated": self.refresh_token_rotated,
             "detail": self.detail,
             "retryable": self.retryable,
@@ -140,7 +140,7 @@ class RefreshReport:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the whole report."""
         return {
-            "checked_at": _iso(self.checked_at),
+            "checked_at": iso_seconds(self.checked_at),
             "within_seconds": int(self.within.total_seconds()),
             "dry_run": self.dry_run,
             "ok": self.ok,
@@ -258,9 +258,7 @@ def _refresh_one(
             f"the refresh token expired at {refresh_expiry:%Y-%m-%d %H:%M} UTC; {REAUTHORIZE_HINT}"
         )
         if not dry_run:
-            store.tokens.set_authorization_status(
-                authorization.id, ShopStatus.NEEDS_REAUTH, reason
-            )
+            store.tokens.set_authorization_status(authorization.id, ShopStatus.NEEDS_REAUTH, reason)
             log.warning("authorization %s needs re-authorization: %s", authorization.id, reason)
         return AuthorizationRefresh(**base, outcome=RefreshOutcome.NEEDS_REAUTH, detail=reason)
     expires_at = authorization.access_token_expires_at
@@ -305,14 +303,10 @@ def _refresh_one(
         "refreshed authorization %s (shops %s); access token now expires at %s",
         authorization.id,
         ", ".join(shop_ids) or "none",
-        _iso(updated.access_token_expires_at),
+        iso_seconds(updated.access_token_expires_at),
     )
     return AuthorizationRefresh(
         **base,
         outcome=RefreshOutcome.REFRESHED,
         refresh_token_rotated=updated.refresh_token != authorization.refresh_token,
     )
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat(timespec="seconds")

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tiktok_pipeline.db import utcnow
-from tiktok_pipeline.lifecycle.durations import format_duration
+from tiktok_pipeline.lifecycle.durations import format_duration, iso_seconds
 from tiktok_pipeline.store.models import Authorization, Shop, ShopStatus
 
 if TYPE_CHECKING:
@@ -58,10 +58,10 @@ class ShopTokenStatus:
             "open_id": self.open_id,
             "seller_name": self.seller_name,
             "authorization_status": self.authorization_status,
-            "access_token_expires_at": _iso(self.access_token_expires_at),
-            "refresh_token_expires_at": _iso(self.refresh_token_expires_at),
-            "authorization_expires_at": _iso(self.authorization_expires_at),
-            "last_refreshed_at": _iso(self.last_refreshed_at),
+            "access_token_expires_at": iso_seconds(self.access_token_expires_at),
+            "refresh_token_expires_at": iso_seconds(self.refresh_token_expires_at),
+            "authorization_expires_at": iso_seconds(self.authorization_expires_at),
+            "last_refreshed_at": iso_seconds(self.last_refreshed_at),
             "authorization_expiry_warning": self.authorization_expiry_warning,
             "problems": list(self.problems),
             "ok": self.ok,
@@ -89,8 +89,7 @@ def token_status(
     shops = [store.tokens.get_shop(shop_id)] if shop_id is not None else store.tokens.list_shops()
     authorizations = {a.id: a for a in store.tokens.list_authorizations()}
     return [
-        _status(shop, authorizations.get(shop.authorization_id), now, warn_within)
-        for shop in shops
+        _status(shop, authorizations.get(shop.authorization_id), now, warn_within) for shop in shops
     ]
 
 
@@ -146,7 +145,3 @@ def _expiry_text(what: str, when: datetime, now: datetime) -> str:
         return f"{what} expired at {stamp}; the seller must authorize again"
     left = format_duration(timedelta(seconds=int((when - now).total_seconds()) // 60 * 60))
     return f"{what} expires at {stamp} (in {left}); the seller must authorize again before then"
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat(timespec="seconds")

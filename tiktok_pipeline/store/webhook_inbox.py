@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +19,7 @@ import sqlalchemy as sa
 
 from tiktok_pipeline.db import from_epoch, utcnow
 from tiktok_pipeline.events import event_name
-from tiktok_pipeline.store._sql import chunks, upsert_insert
+from tiktok_pipeline.store._sql import chunks, delete_in_batches, upsert_insert
 from tiktok_pipeline.store.models import InboxRow, InboxStatus
 from tiktok_pipeline.store.schema import tiktok_webhooks as inbox_t
 
@@ -66,9 +68,9 @@ _INSERTED = (
 
 def dedupe_key(raw_body: bytes, payload: Mapping[str, Any]) -> str:
     """``tts_notification_id`` when the push has one, else ``sha256:<hex of the raw body>``."""
-    notification_id = payload.get("tts_notification_id")
-    if notification_id not in (None, ""):
-        return str(notification_id)
+    notification_id = _text(payload.get("tts_notification_id"))
+    if notification_id is not None:
+        return notification_id
     return "sha256:" + hashlib.sha256(raw_body).hexdigest()
 
 
@@ -76,11 +78,63 @@ def _inbox_row(row: Any) -> InboxRow:
     return InboxRow(**row._mapping)
 
 
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return None if value in (None, "") else int(value)
-    except (TypeError, ValueError):
+_WHOLE = re.compile(r"-?[0-9]+")
+#: 9999-12-31 23:59:59 UTC, the last second a datetime holds.
+_MAX_EPOCH = 253_402_300_799
+
+
+def _whole_number(value: Any) -> int | None:
+    """``12``, ``12.0`` and ``"12"`` give 12; anything else (``True``, ``1.5``, ``"x"``) None."""
+    if isinstance(value, bool):
         return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+        return int(value)
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class PushFields:
+    """The columns :meth:`WebhookInbox.add` fills from a push's payload, normalised.
+
+    The one place these rules live: the receiver hands its listeners these very values, so
+    they see what the inbox stored.
+    """
+
+    type: int
+    event_type: str
+    shop_id: str | None
+    tts_notification_id: str | None
+    #: Unix seconds; None when the push has none or not a usable one (negative, fractional,
+    #: a boolean, beyond year 9999).
+    push_timestamp: int | None
+
+    @classmethod
+    def of(cls, payload: Mapping[str, Any]) -> PushFields:
+        """The fields of ``payload``; ValueError when it has no integer ``type``."""
+        push_type = _whole_number(payload.get("type"))
+        if push_type is None:
+            raise ValueError(
+                f"webhook payload has no integer `type` (got {payload.get('type')!r}); "
+                "TikTok pushes always carry one, so this is not a TikTok push"
+            )
+        timestamp = _whole_number(payload.get("timestamp"))
+        if timestamp is not None and not 0 <= timestamp <= _MAX_EPOCH:
+            timestamp = None
+        return cls(
+            type=push_type,
+            event_type=event_name(push_type),
+            shop_id=_text(payload.get("shop_id")),
+            tts_notification_id=_text(payload.get("tts_notification_id")),
+            push_timestamp=timestamp,
+        )
 
 
 class WebhookInbox:
@@ -121,28 +175,21 @@ class WebhookInbox:
 
         Args:
             raw_body: the request body exactly as received (kept for audits and re-parsing).
-            payload: the parsed body; its ``type`` must be an integer.
+            payload: the parsed body; its ``type`` must be an integer. Its fields are
+                normalised by :meth:`PushFields.of`.
             route: ``all`` or the per-event slug the push arrived on.
             received_at: when it arrived (default now).
         """
-        push_type = _int_or_none(payload.get("type"))
-        if push_type is None:
-            raise ValueError(
-                f"webhook payload has no integer `type` (got {payload.get('type')!r}); "
-                "TikTok pushes always carry one, so this is not a TikTok push"
-            )
+        fields = PushFields.of(payload)
         key = dedupe_key(raw_body, payload)
-        notification_id = payload.get("tts_notification_id")
-        shop_id = payload.get("shop_id")
-        push_timestamp = _int_or_none(payload.get("timestamp"))
         values = {
             "dedupe_key": key,
-            "tts_notification_id": None if notification_id in (None, "") else str(notification_id),
-            "type": push_type,
-            "event_type": event_name(push_type),
-            "shop_id": None if shop_id in (None, "") else str(shop_id),
-            "push_timestamp": push_timestamp,
-            "push_time": from_epoch(push_timestamp),
+            "tts_notification_id": fields.tts_notification_id,
+            "type": fields.type,
+            "event_type": fields.event_type,
+            "shop_id": fields.shop_id,
+            "push_timestamp": fields.push_timestamp,
+            "push_time": from_epoch(fields.push_timestamp),
             "data": payload.get("data"),
             "raw_body": raw_body.decode("utf-8", errors="replace"),
             "route": route,
@@ -257,23 +304,21 @@ class WebhookInbox:
             for chunk in chunks(list(row_ids)):
                 conn.execute(sa.update(inbox_t).where(inbox_t.c.id.in_(chunk)).values(**values))
 
-    def purge_processed(self, older_than: datetime, batch_size: int = 1000) -> int:
-        """Delete processed and ignored rows finished before ``older_than``; returns the count."""
+    def purge_processed(
+        self, older_than: datetime, batch_size: int = 1000, *, dry_run: bool = False
+    ) -> int:
+        """Delete processed and ignored rows finished before ``older_than``; returns the count.
+
+        Pending, processing and failed rows are never removed. ``dry_run``: count the rows
+        that would go; delete nothing.
+        """
         finished = sa.func.coalesce(inbox_t.c.processed_at, inbox_t.c.received_at)
-        total = 0
-        while True:
-            ids = (
-                sa.select(inbox_t.c.id)
-                .where(
-                    inbox_t.c.status.in_([InboxStatus.PROCESSED.value, InboxStatus.IGNORED.value])
-                )
-                .where(finished < older_than)
-                .order_by(inbox_t.c.id)
-                .limit(batch_size)
-            )
-            with self.engine.begin() as conn:
-                batch = conn.execute(ids).scalars().all()
-                if not batch:
-                    return total
-                conn.execute(sa.delete(inbox_t).where(inbox_t.c.id.in_(batch)))
-            total += len(batch)
+        done = inbox_t.c.status.in_([InboxStatus.PROCESSED.value, InboxStatus.IGNORED.value])
+        return delete_in_batches(
+            self.engine,
+            inbox_t,
+            done,
+            finished < older_than,
+            batch_size=batch_size,
+            dry_run=dry_run,
+        )

@@ -25,8 +25,10 @@ from starlette.routing import Route
 from tiktok_pipeline.client import TikTokShopClient
 from tiktok_pipeline.config import Settings, load_settings
 from tiktok_pipeline.db import db_error_text
+from tiktok_pipeline.lifecycle.links import AUTHORIZE_PATH, AUTHORIZED_PATH
 from tiktok_pipeline.store import Store
 from tiktok_pipeline.web.hooks import WebhookHooks
+from tiktok_pipeline.web.registration import WEBHOOKS_PATH
 from tiktok_pipeline.web.seller import SellerAuthorization, parse_region
 from tiktok_pipeline.web.state import DEFAULT_TTL_SECONDS, StateSigner
 from tiktok_pipeline.web.webhooks import DEFAULT_BODY_LIMIT, WebhookReceiver
@@ -129,18 +131,15 @@ def create_app(
     app = Starlette(
         routes=[
             Route(f"{PREFIX}/health", health, methods=["GET"]),
-            Route(f"{PREFIX}/seller/authorize", seller.authorize, methods=["GET"]),
-            Route(f"{PREFIX}/seller/authorized", seller.authorized, methods=["GET"]),
-            Route(f"{PREFIX}/webhooks/{{event}}", receiver.receive, methods=["POST"]),
+            Route(AUTHORIZE_PATH, seller.authorize, methods=["GET"]),
+            Route(AUTHORIZED_PATH, seller.authorized, methods=["GET"]),
+            Route(f"{WEBHOOKS_PATH}/{{event}}", receiver.receive, methods=["POST"]),
         ],
         lifespan=lifespan,
     )
+    # What WebService (server.py) hands out; nothing else reads app.state.
     app.state.store = store
-    app.state.client = client
     app.state.hooks = hooks
-    app.state.settings = settings
-    app.state.seller = seller
-    app.state.receiver = receiver
     return app
 
 

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-from tiktok_pipeline.events import WebhookEvent
+from tiktok_pipeline.events import WebhookEvent, type_number
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class ReceivedWebhook:
         event_type: its name (``ORDER_STATUS_CHANGE``; ``UNKNOWN_<n>`` for new numbers).
         shop_id: the shop the push is about (None for pushes without one).
         notification_id: ``tts_notification_id`` (None when TikTok sent none).
-        timestamp: the push time, Unix seconds.
+        timestamp: the push time, Unix seconds (None when the push has no usable one).
         data: the topic-specific ``data`` object.
         payload: the whole parsed body.
         route: ``all`` or the per-event slug the push arrived on.
@@ -68,19 +68,7 @@ F = TypeVar("F", bound=Listener)
 
 
 def _type_number(event_type: WebhookEvent | int | str | None) -> int | None:
-    if event_type is None or isinstance(event_type, int):
-        return None if event_type is None else int(event_type)
-    text = str(event_type).strip()
-    if text.isdigit():
-        return int(text)
-    event = WebhookEvent.__members__.get(text.upper()) or WebhookEvent.from_slug(text)
-    if event is None:
-        known = ", ".join(e.name for e in WebhookEvent)
-        raise ValueError(
-            f"unknown webhook event {event_type!r}: pass a WebhookEvent, a type number, or one "
-            f"of {known}"
-        )
-    return int(event)
+    return None if event_type is None else type_number(event_type)
 
 
 class WebhookHooks:
@@ -108,8 +96,9 @@ class WebhookHooks:
         """Decorator: call the function for pushes of ``event_type`` (None: every push).
 
         ``event_type`` may be a :class:`WebhookEvent`, a type number (unknown numbers work),
-        an event name (``ORDER_STATUS_CHANGE``) or a slug (``order-status-change``). The
-        function gets a :class:`ReceivedWebhook`; it may also be an ``async def``.
+        an event name (``ORDER_STATUS_CHANGE``), a slug (``order-status-change``) or a name
+        the original package used (``auth-expire``), as :meth:`WebhookEvent.parse` reads
+        them. The function gets a :class:`ReceivedWebhook`; it may also be an ``async def``.
         """
         number = _type_number(event_type)
 

@@ -12,9 +12,8 @@ from collections.abc import Iterable
 
 from starlette.responses import HTMLResponse
 
+from tiktok_pipeline.lifecycle.links import AUTHORIZE_PATH
 from tiktok_pipeline.store import Shop
-
-AUTHORIZE_PATH = "/tiktok/seller/authorize"
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",

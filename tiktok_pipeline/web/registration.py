@@ -39,26 +39,6 @@ SUBSCRIBABLE_EVENTS: tuple[WebhookEvent, ...] = (
 WEBHOOKS_PATH = "/tiktok/webhooks"
 
 
-def parse_event(value: str | int) -> WebhookEvent:
-    """The event named by ``value``: ``ORDER_STATUS_CHANGE``, ``order-status-change`` or ``1``.
-
-    Raises ValueError listing the events the event API accepts.
-    """
-    text = str(value).strip()
-    event: WebhookEvent | None
-    if text.isdigit():
-        try:
-            event = WebhookEvent(int(text))
-        except ValueError:
-            event = None
-    else:
-        event = WebhookEvent.__members__.get(text.upper()) or WebhookEvent.from_slug(text)
-    if event is None:
-        names = ", ".join(e.name for e in SUBSCRIBABLE_EVENTS)
-        raise ValueError(f"unknown webhook event {value!r}; use one of: {names}")
-    return event
-
-
 def check_subscribable(event: WebhookEvent) -> WebhookEvent:
     """``event`` when TikTok's event API accepts it; ValueError otherwise."""
     if event not in SUBSCRIBABLE_EVENTS:

@@ -32,29 +32,19 @@ from tiktok_pipeline.client.signing import verify_webhook
 from tiktok_pipeline.db import db_error_text, is_sqlite, utcnow
 from tiktok_pipeline.events import WebhookEvent, event_name
 from tiktok_pipeline.store import Store
+from tiktok_pipeline.store.webhook_inbox import PushFields
 from tiktok_pipeline.web.hooks import ReceivedWebhook, WebhookHooks
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BODY_LIMIT = 1024 * 1024
 ALL_ROUTE = "all"
-#: Slugs of the original package's enum names, so its users' registered URLs keep working.
-SLUG_ALIASES: dict[str, WebhookEvent] = {
-    "auth-expire": WebhookEvent.UPCOMING_AUTHORIZATION_EXPIRATION,
-    "invoicce-status-change": WebhookEvent.INVOICE_STATUS_CHANGE,
-    "fbt-seller-onboarding": WebhookEvent.FBT_MERCHANT_ONBOARDING,
-}
 #: ``type`` is stored in an INTEGER column.
 MAX_TYPE = 2**31 - 1
 #: Concurrent inserts into a database server (threads; network round trips overlap).
 SERVER_DB_CONCURRENCY = 8
 
 _EMPTY_HEADERS = {"Cache-Control": "no-store"}
-
-
-def route_event(slug: str) -> WebhookEvent | None:
-    """The event a per-event route slug names (kebab-case, or an alias), or None."""
-    return WebhookEvent.from_slug(slug) if slug not in SLUG_ALIASES else SLUG_ALIASES[slug]
 
 
 def _empty(status_code: int) -> Response:
@@ -111,7 +101,8 @@ class WebhookReceiver:
         slug = request.path_params["event"]
         expected: WebhookEvent | None = None
         if slug != ALL_ROUTE:
-            expected = route_event(slug)
+            # Kebab-case, or the original package's names (auth-expire) for its users' URLs.
+            expected = WebhookEvent.from_slug(slug)
             if expected is None:
                 return _problem(
                     404,
@@ -223,28 +214,17 @@ def _parse(raw: bytes) -> tuple[dict[str, Any], str | None]:
 def _received(
     row_id: int, payload: dict[str, Any], route: str, received_at: Any
 ) -> ReceivedWebhook:
-    timestamp = payload.get("timestamp")
-    notification_id = payload.get("tts_notification_id")
-    shop_id = payload.get("shop_id")
+    # The inbox's own normalisation: listeners see the values the row holds.
+    fields = PushFields.of(payload)
     return ReceivedWebhook(
         id=row_id,
-        type=payload["type"],
-        event_type=event_name(payload["type"]),
-        shop_id=None if shop_id in (None, "") else str(shop_id),
-        notification_id=None if notification_id in (None, "") else str(notification_id),
-        timestamp=_epoch(timestamp),
+        type=fields.type,
+        event_type=fields.event_type,
+        shop_id=fields.shop_id,
+        notification_id=fields.tts_notification_id,
+        timestamp=fields.push_timestamp,
         data=payload.get("data"),
         payload=payload,
         route=route,
         received_at=received_at,
     )
-
-
-def _epoch(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from tiktok_pipeline.db import utcnow
 from tiktok_pipeline.store import Store
 from tiktok_pipeline.store.schema import tiktok_webhooks
+from tiktok_pipeline.store.webhook_inbox import PushFields
 
 
 def _push(notification_id: str | None = "7327112393057371910", type_: int = 1, **data) -> dict:
@@ -152,3 +153,66 @@ def test_pending_mark_and_purge(store: Store) -> None:
 def _all(store: Store):
     with store.engine.connect() as conn:
         return conn.execute(sa.select(tiktok_webhooks.c.id)).all()
+
+
+def test_purge_processed_dry_run_counts_what_would_go(store: Store) -> None:
+    ids = [_add(store, _push(str(n)))[0] for n in range(3)]
+    store.webhooks.mark(ids[:1], "processed")
+    store.webhooks.mark(ids[1:2], "ignored")
+    cutoff = utcnow() + timedelta(seconds=1)
+
+    assert store.webhooks.purge_processed(cutoff, dry_run=True) == 2
+    assert _count(store) == 3
+    assert store.webhooks.purge_processed(cutoff, batch_size=1) == 2
+    assert [r.id for r in _all(store)] == [ids[2]]
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "stored"),
+    [
+        (1644412885, 1644412885),
+        ("1644412885", 1644412885),
+        (" 1644412885 ", 1644412885),
+        (1644412885.0, 1644412885),
+        (0, 0),
+        (True, None),
+        (1.5, None),
+        ("1.5", None),
+        ("-5", None),
+        (-5, None),
+        ("1_000", None),
+        ("soon", None),
+        ("", None),
+        (None, None),
+        (10**20, None),  # beyond year 9999: no push time
+    ],
+)
+def test_the_timestamp_is_normalised_once(store: Store, timestamp, stored) -> None:
+    payload = _push() | {"timestamp": timestamp}
+
+    row_id, _ = _add(store, payload)
+
+    row = store.webhooks.get(row_id)
+    assert row.push_timestamp == PushFields.of(payload).push_timestamp == stored
+
+
+def test_push_fields_are_what_the_row_holds(store: Store) -> None:
+    payload = _push() | {"shop_id": 7494049642642441621, "tts_notification_id": 42, "type": "12"}
+
+    row_id, _ = _add(store, payload)
+
+    row = store.webhooks.get(row_id)
+    fields = PushFields.of(payload)
+    assert (
+        (fields.type, fields.event_type)
+        == (row.type, row.event_type)
+        == (
+            12,
+            "RETURN_STATUS_CHANGE",
+        )
+    )
+    assert fields.shop_id == row.shop_id == "7494049642642441621"
+    assert fields.tts_notification_id == row.tts_notification_id == row.dedupe_key == "42"
+    for bad in (True, 1.5, "one", None):
+        with pytest.raises(ValueError, match="integer `type`"):
+            PushFields.of({"type": bad})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 
@@ -162,3 +163,57 @@ def test_event_types_are_named_by_enum_number_name_or_slug() -> None:
         hooks.on("order-status")
     with pytest.raises(TypeError, match="callable"):
         hooks.add("not a function")  # type: ignore[arg-type]
+
+
+def test_the_original_packages_names_work_for_listeners_too() -> None:
+    hooks = WebhookHooks()
+    fn = hooks.on("auth-expire")(lambda e: None)
+    hooks.add(fn, "AUTH_EXPIRE")
+    hooks.add(fn, "58")  # a type no event has yet
+
+    assert hooks.listeners(int(WebhookEvent.UPCOMING_AUTHORIZATION_EXPIRATION)) == [fn, fn]
+    assert hooks.listeners(58) == [fn]
+
+
+@pytest.mark.parametrize(
+    ("value", "event"),
+    [
+        (WebhookEvent.RETURN_STATUS_CHANGE, WebhookEvent.RETURN_STATUS_CHANGE),
+        (12, WebhookEvent.RETURN_STATUS_CHANGE),
+        (" 12 ", WebhookEvent.RETURN_STATUS_CHANGE),
+        ("RETURN_STATUS_CHANGE", WebhookEvent.RETURN_STATUS_CHANGE),
+        ("return-status-change", WebhookEvent.RETURN_STATUS_CHANGE),
+        ("auth-expire", WebhookEvent.UPCOMING_AUTHORIZATION_EXPIRATION),
+        ("invoicce-status-change", WebhookEvent.INVOICE_STATUS_CHANGE),
+        ("fbt-seller-onboarding", WebhookEvent.FBT_MERCHANT_ONBOARDING),
+    ],
+)
+def test_one_parser_reads_every_way_of_naming_an_event(value, event: WebhookEvent) -> None:
+    assert WebhookEvent.parse(value) is event
+
+
+@pytest.mark.parametrize("value", ["order-status", "58", True, ""])
+def test_the_parser_refuses_what_names_no_event(value) -> None:
+    with pytest.raises(ValueError, match="ORDER_STATUS_CHANGE"):
+        WebhookEvent.parse(value)
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "shop_id"),
+    [(True, 7495540735365777507), ("-5", ""), (1.5, None), ("1718305585", "7495540735365777507")],
+)
+def test_listeners_see_the_values_the_inbox_stored(
+    service: WebService, hooks: WebhookHooks, timestamp, shop_id
+) -> None:
+    seen: list[ReceivedWebhook] = []
+    hooks.on()(seen.append)
+    payload = json.loads(push_body()) | {"timestamp": timestamp, "shop_id": shop_id}
+
+    assert post(service, "all", json.dumps(payload).encode()).status_code == 200
+    assert hooks.wait_idle(10)
+
+    [event] = seen
+    row = service.store.webhooks.get(event.id)
+    assert (event.type, event.event_type) == (row.type, row.event_type)
+    assert (event.shop_id, event.notification_id) == (row.shop_id, row.tts_notification_id)
+    assert event.timestamp == row.push_timestamp

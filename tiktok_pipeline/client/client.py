@@ -3,31 +3,33 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from tiktok_pipeline.client.auth import AuthAPI
-from tiktok_pipeline.client.credentials import StaticCredentials, StoreCredentials
+from tiktok_pipeline.client.credentials import (
+    CredentialsProvider,
+    StaticCredentials,
+    StoreCredentials,
+)
 from tiktok_pipeline.client.endpoints import Endpoint, build_endpoints
 from tiktok_pipeline.client.errors import TikTokConfigurationError
 from tiktok_pipeline.client.ratelimit import LIMITERS, RateLimiter
 from tiktok_pipeline.client.retry import RetryPolicy
 from tiktok_pipeline.client.shop import ShopAPI
-from tiktok_pipeline.client.transport import RequestFailed, RequestRecord, Transport
+from tiktok_pipeline.client.transport import RequestFailed, Transport
 from tiktok_pipeline.config import (
     DEFAULT_API_BASE_URL,
     DEFAULT_AUTH_BASE_URL,
     ConfigurationError,
+    ca_bundle,
     load_settings,
 )
-
-if TYPE_CHECKING:
-    from tiktok_pipeline.store import Store
+from tiktok_pipeline.request_records import RequestLogSink, RequestRecord
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ def _pooled_session(*urls: str) -> requests.Session:
     proxies = [requests.utils.get_environ_proxies(url) for url in urls]
     if all(p == proxies[0] for p in proxies):
         session.proxies.update(proxies[0])
-        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        bundle = ca_bundle()
         if bundle:
             session.verify = bundle
         session.trust_env = False
@@ -65,15 +67,17 @@ class TikTokShopClient:
         app_secret: the app secret (never logged or shown).
         base_url: the Open API host (the sandbox's URL for local runs).
         auth_base_url: the auth host for token calls.
-        store: the token store (:class:`tiktok_pipeline.store.Store`) behind ``client.shop(id)``;
-            its request log receives every call unless ``request_log=False``.
+        credentials: where ``client.shop(id)`` finds the shop's cipher and tokens, and has them
+            refreshed: the token store, ``Store.from_url(...).tokens``
+            (:class:`~tiktok_pipeline.client.credentials.CredentialsProvider`).
         default_shop_id: the shop ``client.shop()`` uses when given none (``TIKTOK_SHOP_ID``).
         qps: calls per second per (app, shop), shared by the threads of the process; None: no limit.
         burst: calls allowed back to back before ``qps`` spacing applies.
         timeout: (connect, read) seconds.
         retry: the retry policy for throttling, server errors, timeouts and dropped connections.
         refresh_margin: refresh a stored access token this long before it expires.
-        request_log: write every call to ``tiktok_requests`` (needs ``store``).
+        request_log: where every call's record goes (``Store.from_url(...).request_log`` writes
+            ``tiktok_requests``); None: nowhere.
         endpoints: extra or replaced routes, ``{"order.foo": "POST /order/202309/foo"}``.
         versions: pinned API versions, ``{"order.detail": "202507"}``.
         session: a ``requests.Session`` to use (one with connection pooling is made otherwise).
@@ -86,14 +90,14 @@ class TikTokShopClient:
         *,
         base_url: str = DEFAULT_API_BASE_URL,
         auth_base_url: str = DEFAULT_AUTH_BASE_URL,
-        store: Store | None = None,
+        credentials: CredentialsProvider | None = None,
         default_shop_id: str | None = None,
         qps: float | None = DEFAULT_QPS,
         burst: int = 1,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         refresh_margin: timedelta = DEFAULT_REFRESH_MARGIN,
-        request_log: bool = True,
+        request_log: RequestLogSink | None = None,
         endpoints: Mapping[str, str] | None = None,
         versions: Mapping[str, str] | None = None,
         session: requests.Session | None = None,
@@ -107,11 +111,16 @@ class TikTokShopClient:
                 "app_secret is empty: pass the app secret from Partner Center or set "
                 "TIKTOK_APP_SECRET"
             )
+        if isinstance(request_log, bool):
+            raise TikTokConfigurationError(
+                "request_log takes where the records go, not a flag: pass "
+                "request_log=store.request_log to log calls, or leave it out"
+            )
         self.app_key = app_key
         self._app_secret = app_secret
         self.base_url = base_url.rstrip("/")
         self.auth_base_url = auth_base_url.rstrip("/")
-        self.store = store
+        self.credentials = credentials
         self.default_shop_id = default_shop_id
         self.qps = qps
         self.burst = burst
@@ -126,26 +135,28 @@ class TikTokShopClient:
             session=session,
             timeout=timeout,
             retry=retry or RetryPolicy(),
-            request_log=store.request_log if (store is not None and request_log) else None,
+            request_log=request_log,
         )
         self.auth = AuthAPI(self)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> TikTokShopClient:
-        """A client configured from the environment, with the token store of TIKTOK_DATABASE_URL.
+        """A client configured from the environment.
 
-        Reads TIKTOK_APP_KEY, TIKTOK_APP_SECRET, TIKTOK_API_BASE_URL, TIKTOK_AUTH_BASE_URL,
-        TIKTOK_SHOP_ID and TIKTOK_DATABASE_URL; ``options`` override constructor arguments.
+        Reads TIKTOK_APP_KEY, TIKTOK_APP_SECRET, TIKTOK_API_BASE_URL, TIKTOK_AUTH_BASE_URL and
+        TIKTOK_SHOP_ID; ``options`` override constructor arguments. For shops in the token
+        store, pass it::
+
+            store = Store.from_url()  # TIKTOK_DATABASE_URL
+            client = TikTokShopClient.from_env(
+                credentials=store.tokens, request_log=store.request_log
+            )
         """
         settings = load_settings(environ)
         try:
             app_key, app_secret = settings.require("app_key"), settings.require("app_secret")
         except ConfigurationError as exc:
             raise TikTokConfigurationError(str(exc)) from None
-        if "store" not in options:
-            from tiktok_pipeline.store import Store
-
-            options["store"] = Store.from_url(settings.database_url)
         options.setdefault("base_url", settings.api_base_url)
         options.setdefault("auth_base_url", settings.auth_base_url)
         options.setdefault("default_shop_id", settings.shop_id)
@@ -176,25 +187,25 @@ class TikTokShopClient:
         keep elsewhere; leave out ``cipher`` for ``authorization`` and ``seller`` calls.
         """
         if access_token is not None:
-            credentials = StaticCredentials(access_token, cipher)
-            return ShopAPI(self, credentials, shop_id, limiter_key=shop_id or cipher or "seller")
+            given = StaticCredentials(access_token, cipher)
+            return ShopAPI(self, given, shop_id, limiter_key=shop_id or cipher or "seller")
         shop_id = shop_id or self.default_shop_id
         if not shop_id:
             raise TikTokConfigurationError(
                 "no shop given: call client.shop('<shop id>'), set TIKTOK_SHOP_ID, or pass "
                 "access_token= (and cipher=) for credentials you keep elsewhere"
             )
-        if self.store is None:
+        if self.credentials is None:
             raise TikTokConfigurationError(
-                f"client.shop({shop_id!r}) needs a token store: create the client with "
-                "TikTokShopClient.from_env() or store=Store.from_url(...), or pass access_token= "
-                "and cipher="
+                f"client.shop({shop_id!r}) needs the token store: create the client with "
+                "credentials=Store.from_url().tokens (tiktok_pipeline.store), or pass "
+                "access_token= and cipher="
             )
-        self.store.tokens.get_shop(shop_id)  # fails early, listing the known shops
-        credentials = StoreCredentials(
-            self.store.tokens, shop_id, self._refresh_token_data, self.refresh_margin
+        self.credentials.get_shop(shop_id)  # fails early, listing the known shops
+        stored = StoreCredentials(
+            self.credentials, shop_id, self._refresh_token_data, self.refresh_margin
         )
-        return ShopAPI(self, credentials, shop_id, limiter_key=shop_id)
+        return ShopAPI(self, stored, shop_id, limiter_key=shop_id)
 
     def _refresh_token_data(self, refresh_token: str) -> Mapping[str, Any]:
         return self.auth.refresh_access_token(refresh_token)["data"]

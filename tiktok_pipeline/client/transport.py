@@ -1,7 +1,8 @@
 """Sending one logical call: sign, send, parse, map errors, retry, rate-limit, log and notify.
 
-Every attempt becomes a :class:`RequestRecord` (redacted) that goes to the request log and to
-observers; a call that finally fails is also announced as a :class:`RequestFailed`.
+Every attempt becomes a :class:`~tiktok_pipeline.request_records.RequestRecord` (redacted) that
+goes to the request log and to observers; a call that finally fails is also announced as a
+:class:`RequestFailed`.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
@@ -31,6 +31,7 @@ from tiktok_pipeline.client.ratelimit import RateLimiter
 from tiktok_pipeline.client.retry import RetryPolicy, parse_retry_after
 from tiktok_pipeline.client.signing import sign_request
 from tiktok_pipeline.redaction import install_url_log_filter, redact, redact_body, scrub
+from tiktok_pipeline.request_records import RequestLogSink, RequestRecord
 
 logger = logging.getLogger("tiktok_pipeline.client")
 # urllib3 logs full request URLs (DEBUG, retry warnings); token calls carry secrets in theirs.
@@ -39,39 +40,12 @@ install_url_log_filter()
 TRUNCATED = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
 
-@dataclass
-class RequestRecord:
-    """One HTTP attempt as the request log and observers see it; holds no secret."""
-
-    action: str
-    method: str
-    path: str
-    shop_id: str | None = None
-    query: dict[str, Any] | None = None
-    body: str | None = None
-    http_status: int | None = None
-    code: int | None = None
-    message: str | None = None
-    request_id: str | None = None
-    attempt: int = 1
-    duration_ms: float | None = None
-    error: str | None = None
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
 @dataclass(frozen=True)
 class RequestFailed:
     """A call that failed for good, after retries (the original's ``TikTokRequestFailed``)."""
 
     record: RequestRecord
     error: TikTokAPIError
-
-
-class RequestLogSink(Protocol):
-    """Where request records go (the store's batched writer implements this)."""
-
-    def record(self, entry: RequestRecord) -> None:
-        """Accept one record without blocking the caller."""
 
 
 @dataclass(frozen=True)

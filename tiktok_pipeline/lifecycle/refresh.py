@@ -235,7 +235,7 @@ def _refresh_one(
     now: datetime,
     dry_run: bool,
 ) -> AuthorizationRefresh:
-    base = {
+    base: dict[str, Any] = {
         "authorization_id": authorization.id,
         "open_id": authorization.open_id,
         "seller_name": authorization.seller_name,

@@ -87,7 +87,9 @@ def token_status(
         raise ValueError(f"warn_within must not be negative, got {warn_within}")
     now = now or utcnow()
     shops = [store.tokens.get_shop(shop_id)] if shop_id is not None else store.tokens.list_shops()
-    authorizations = {a.id: a for a in store.tokens.list_authorizations()}
+    authorizations: dict[int | None, Authorization] = {
+        a.id: a for a in store.tokens.list_authorizations()
+    }
     return [
         _status(shop, authorizations.get(shop.authorization_id), now, warn_within) for shop in shops
     ]

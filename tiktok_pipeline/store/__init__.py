@@ -1,7 +1,13 @@
 """The operational store: shops, authorizations (tokens), request log, webhook inbox.
 
-``Store.from_url()`` is the entry point; the client, the web service, the Dagster code and
-the CLI all go through it.
+``Store.from_url()`` is the entry point; the web service, the Dagster code and the CLI all go
+through it, and hand the client its parts::
+
+    store = Store.from_url()
+    client = TikTokShopClient.from_env(credentials=store.tokens, request_log=store.request_log)
+
+The store knows nothing of the client: both use the errors of :mod:`tiktok_pipeline.errors` and
+the records of :mod:`tiktok_pipeline.request_records`.
 """
 
 from tiktok_pipeline.store.event_webhooks import EventWebhookRegistry

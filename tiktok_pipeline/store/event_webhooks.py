@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tiktok_pipeline.client.errors import UnknownShopError
 from tiktok_pipeline.db import utcnow
+from tiktok_pipeline.errors import UnknownShopError
 from tiktok_pipeline.store._sql import upsert_insert
 from tiktok_pipeline.store.models import EventWebhook
 from tiktok_pipeline.store.schema import tiktok_event_webhooks as hooks_t

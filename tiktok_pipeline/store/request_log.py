@@ -18,9 +18,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tiktok_pipeline.client.transport import RequestRecord
 from tiktok_pipeline.db import utcnow
 from tiktok_pipeline.redaction import redact, redact_body, scrub_secret_pairs
+from tiktok_pipeline.request_records import RequestRecord
 from tiktok_pipeline.store._sql import delete_in_batches
 from tiktok_pipeline.store.schema import tiktok_requests
 
@@ -188,11 +188,12 @@ class RequestLogWriter:
             pending: list[dict[str, Any]] = []
             while self._buffer:
                 item = self._buffer.popleft()
-                if isinstance(item, _Flush) or item is _STOP:
+                if item is _STOP:
+                    self._write(pending)
+                    return
+                if isinstance(item, _Flush):
                     self._write(pending)
                     pending = []
-                    if item is _STOP:
-                        return
                     item.done.set()
                     continue
                 try:

@@ -9,10 +9,9 @@ import threading
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from tiktok_pipeline import db
 from tiktok_pipeline.config import ConfigurationError, load_settings
@@ -21,6 +20,9 @@ from tiktok_pipeline.store.request_log import RequestLogWriter
 from tiktok_pipeline.store.schema import VERSION_TABLE
 from tiktok_pipeline.store.tokens import TokenStore
 from tiktok_pipeline.store.webhook_inbox import WebhookInbox
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +35,16 @@ except ImportError:  # pragma: no cover
 
 
 @functools.cache
+def _script_directory() -> ScriptDirectory:
+    # Alembic only when a revision is checked: it costs ~11 MB in every process that loads it.
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS))
+
+
 def head_revision() -> str:
     """The newest migration of the operational store."""
-    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    head = _script_directory().get_current_head()
     assert head is not None
     return head
 
@@ -43,6 +52,8 @@ def head_revision() -> str:
 def current_revision(engine: sa.Engine) -> str | None:
     """The migration the database is at (None when the store's tables were never created)."""
     with engine.connect() as conn:
+        from alembic.runtime.migration import MigrationContext
+
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
         return context.get_current_revision()
 
@@ -153,7 +164,7 @@ class Store:
             state = "has no operational store tables yet"
         else:
             try:
-                ScriptDirectory(str(MIGRATIONS)).get_revision(current)
+                _script_directory().get_revision(current)
             except Exception:
                 raise ConfigurationError(
                     f"the database {where} is at store revision {current}, which this version "

@@ -86,7 +86,8 @@ def create_app(
             settings.require("app_secret"),
             base_url=settings.api_base_url,
             auth_base_url=settings.auth_base_url,
-            store=store,
+            credentials=store.tokens,
+            request_log=store.request_log,
         )
         owned.insert(0, client)
     hooks = hooks if hooks is not None else WebhookHooks()

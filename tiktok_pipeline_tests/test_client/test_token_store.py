@@ -1,5 +1,8 @@
 """Shop views backed by the token store: proactive and reactive refresh, one refresh across
-processes, re-authorization, and no secret in the request log or the logs."""
+processes, re-authorization, and no secret in the request log or the logs.
+
+The store is built outside the client and handed to it as its credentials provider and request
+log, as the CLI, the web service and the Dagster resources do."""
 
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ def sandbox():
 
 @pytest.fixture
 def environment(sandbox, database_url, monkeypatch):
-    """The variables TikTokShopClient.from_env() reads, pointing at the sandbox and the test DB."""
+    """The variables the client and the store read, pointing at the sandbox and the test DB."""
     env = {
         "TIKTOK_APP_KEY": sandbox.config.app_key,
         "TIKTOK_APP_SECRET": sandbox.config.app_secret,
@@ -51,9 +54,23 @@ def environment(sandbox, database_url, monkeypatch):
     return env
 
 
-def _authorize(client: TikTokShopClient, sandbox) -> Authorization:
+@pytest.fixture
+def store(environment):
+    """The token store of TIKTOK_DATABASE_URL, as a composing caller opens it."""
+    with Store.from_url() as opened:
+        yield opened
+
+
+def _client(store: Store, **options) -> TikTokShopClient:
+    """A client of the environment's app whose shops' tokens and request log are ``store``'s."""
+    return TikTokShopClient.from_env(
+        credentials=store.tokens, request_log=store.request_log, **options
+    )
+
+
+def _authorize(client: TikTokShopClient, store: Store, sandbox) -> Authorization:
     """What the seller callback does: exchange a code and store the tokens and shops."""
-    authorization, _ = connect_seller(client, client.store, sandbox.authorize())
+    authorization, _ = connect_seller(client, store, sandbox.authorize())
     return authorization
 
 
@@ -61,24 +78,24 @@ def _refresh_calls(sandbox) -> int:
     return sandbox.control.stats()["token_refresh_calls"]
 
 
-def test_a_stored_shop_needs_only_its_id(environment, sandbox):
-    with TikTokShopClient.from_env(retry=FAST_RETRIES) as client:
-        _authorize(client, sandbox)
+def test_a_stored_shop_needs_only_its_id(store, sandbox):
+    with _client(store, retry=FAST_RETRIES) as client:
+        _authorize(client, store, sandbox)
         api = client.shop(sandbox.shops[1].id)
         assert api.cipher == sandbox.shops[1].cipher
         assert api.order.list(query={"page_size": 1})["code"] == 0
 
 
-def test_the_default_shop_comes_from_the_environment(environment, sandbox, monkeypatch):
+def test_the_default_shop_comes_from_the_environment(store, sandbox, monkeypatch):
     monkeypatch.setenv("TIKTOK_SHOP_ID", sandbox.shops[0].id)
-    with TikTokShopClient.from_env(retry=FAST_RETRIES) as client:
-        _authorize(client, sandbox)
+    with _client(store, retry=FAST_RETRIES) as client:
+        _authorize(client, store, sandbox)
         assert client.shop().shop_id == sandbox.shops[0].id
 
 
-def test_an_unknown_shop_names_the_known_ones_and_the_fix(environment, sandbox):
-    with TikTokShopClient.from_env() as client:
-        _authorize(client, sandbox)
+def test_an_unknown_shop_names_the_known_ones_and_the_fix(store, sandbox):
+    with _client(store) as client:
+        _authorize(client, store, sandbox)
         with pytest.raises(UnknownShopError) as caught:
             client.shop("7000000000000000000")
     message = str(caught.value)
@@ -91,16 +108,33 @@ def test_missing_credentials_name_the_variable(environment, monkeypatch):
         TikTokShopClient.from_env()
 
 
-def test_a_token_near_expiry_is_refreshed_once_before_the_call(environment, sandbox):
+def test_a_client_without_the_token_store_says_how_to_give_it(store, sandbox):
+    with _client(store) as connected:
+        authorization = _authorize(connected, store, sandbox)
+    with TikTokShopClient.from_env() as client, pytest.raises(TikTokConfigurationError) as caught:
+        client.shop(sandbox.shops[0].id)
+    assert "credentials=Store.from_url().tokens" in str(caught.value)
+    assert "access_token=" in str(caught.value)
+    # Explicit credentials need no store.
+    with TikTokShopClient.from_env() as client:
+        api = client.shop(
+            sandbox.shops[0].id,
+            access_token=authorization.access_token,
+            cipher=sandbox.shops[0].cipher,
+        )
+        assert api.order.list(query={"page_size": 1})["code"] == 0
+
+
+def test_a_token_near_expiry_is_refreshed_once_before_the_call(store, sandbox):
     # Authorized tokens live an hour: with a two-hour margin they are "near expiry".
-    with TikTokShopClient.from_env(refresh_margin=timedelta(hours=2)) as client:
-        first = _authorize(client, sandbox)
+    with _client(store, refresh_margin=timedelta(hours=2)) as client:
+        first = _authorize(client, store, sandbox)
         sandbox.control.config(access_token_ttl=7 * 86400)
         before = _refresh_calls(sandbox)
         api = client.shop(sandbox.shops[0].id)
         api.order.list(query={"page_size": 1})
-        stored = client.store.tokens.get_authorization(
-            client.store.tokens.get_shop(sandbox.shops[0].id).authorization_id
+        stored = store.tokens.get_authorization(
+            store.tokens.get_shop(sandbox.shops[0].id).authorization_id
         )
         assert _refresh_calls(sandbox) == before + 1
         assert stored.access_token != first.access_token
@@ -111,17 +145,17 @@ def test_a_token_near_expiry_is_refreshed_once_before_the_call(environment, sand
     sandbox.control.config(access_token_ttl=3600)
 
 
-def test_a_token_far_from_expiry_is_not_refreshed(environment, sandbox):
-    with TikTokShopClient.from_env(refresh_margin=timedelta(minutes=30)) as client:
-        _authorize(client, sandbox)
+def test_a_token_far_from_expiry_is_not_refreshed(store, sandbox):
+    with _client(store, refresh_margin=timedelta(minutes=30)) as client:
+        _authorize(client, store, sandbox)
         before = _refresh_calls(sandbox)
         client.shop(sandbox.shops[0].id).order.list(query={"page_size": 1})
         assert _refresh_calls(sandbox) == before
 
 
-def test_an_expired_token_is_refreshed_and_the_call_retried_once(environment, sandbox):
-    with TikTokShopClient.from_env(retry=FAST_RETRIES) as client:
-        _authorize(client, sandbox)
+def test_an_expired_token_is_refreshed_and_the_call_retried_once(store, sandbox):
+    with _client(store, retry=FAST_RETRIES) as client:
+        _authorize(client, store, sandbox)
         api = client.shop(sandbox.shops[0].id)
         api.seller.shops()
         before = _refresh_calls(sandbox)
@@ -133,20 +167,20 @@ def test_an_expired_token_is_refreshed_and_the_call_retried_once(environment, sa
         assert [r.code for r in records if r.action == "order.list"] == [105002, 0]
 
 
-def test_a_dead_refresh_token_marks_the_shops_for_reauthorization(environment, sandbox):
-    with TikTokShopClient.from_env(retry=FAST_RETRIES) as client:
-        data = _authorize(client, sandbox)
+def test_a_dead_refresh_token_marks_the_shops_for_reauthorization(store, sandbox):
+    with _client(store, retry=FAST_RETRIES) as client:
+        data = _authorize(client, store, sandbox)
         api = client.shop(sandbox.shops[0].id)
         sandbox.control.expire_tokens(open_id=data.open_id, which="both")
         with pytest.raises(RefreshTokenInvalid):
             api.order.list(query={"page_size": 1})
-        assert {s.status for s in client.store.tokens.list_shops()} == {"needs_reauth"}
+        assert {s.status for s in store.tokens.list_shops()} == {"needs_reauth"}
         with pytest.raises(ReauthorizationRequired) as caught:
             client.shop(sandbox.shops[1].id).order.list(query={"page_size": 1})
         assert sandbox.shops[1].id in str(caught.value)
         assert "/tiktok/seller/authorize" in str(caught.value)
         # Authorizing again brings the shops back.
-        _authorize(client, sandbox)
+        _authorize(client, store, sandbox)
         assert client.shop(sandbox.shops[1].id).order.list(query={"page_size": 1})["code"] == 0
 
 
@@ -154,15 +188,15 @@ def _call_from_another_process(env: dict, shop_id: str, barrier, results) -> Non
     import os
 
     os.environ.update(env)
-    with TikTokShopClient.from_env(refresh_margin=timedelta(hours=2)) as client:
+    with Store.from_url() as store, _client(store, refresh_margin=timedelta(hours=2)) as client:
         api = client.shop(shop_id)
         barrier.wait()
         results.put(api.seller.shops()["code"])
 
 
-def test_two_processes_needing_a_refresh_make_one_refresh_call(environment, sandbox):
-    with TikTokShopClient.from_env() as client:
-        _authorize(client, sandbox)
+def test_two_processes_needing_a_refresh_make_one_refresh_call(environment, store, sandbox):
+    with _client(store) as client:
+        _authorize(client, store, sandbox)
     sandbox.control.config(access_token_ttl=7 * 86400)
     before = _refresh_calls(sandbox)
     context = multiprocessing.get_context("spawn")
@@ -184,7 +218,7 @@ def test_two_processes_needing_a_refresh_make_one_refresh_call(environment, sand
     sandbox.control.config(access_token_ttl=3600)
 
 
-def test_no_secret_reaches_the_request_log_or_the_logs(environment, sandbox, caplog):
+def test_no_secret_reaches_the_request_log_or_the_logs(store, sandbox, caplog):
     caplog.set_level(logging.DEBUG)
     sent_signs = []
 
@@ -192,10 +226,10 @@ def test_no_secret_reaches_the_request_log_or_the_logs(environment, sandbox, cap
         query = parse_qs(urlsplit(response.request.url).query)
         sent_signs.extend(query.get("sign", []))
 
-    with TikTokShopClient.from_env(retry=FAST_RETRIES) as client:
+    with _client(store, retry=FAST_RETRIES) as client:
         client.transport.session.hooks["response"].append(remember_sign)
         code = sandbox.authorize()
-        first, _ = connect_seller(client, client.store, code)
+        first, _ = connect_seller(client, store, code)
         api = client.shop(sandbox.shops[0].id)
         api.order.list(query={"page_size": 2}, body={"order_status": "COMPLETED"})
         api.event.update_webhook(
@@ -203,13 +237,13 @@ def test_no_secret_reaches_the_request_log_or_the_logs(environment, sandbox, cap
         )
         sandbox.control.expire_tokens(which="access")
         api.order.list(query={"page_size": 1})  # 105002, refresh, retry
-        refreshed = client.store.tokens.get_authorization(
-            client.store.tokens.get_shop(sandbox.shops[0].id).authorization_id
+        refreshed = store.tokens.get_authorization(
+            store.tokens.get_shop(sandbox.shops[0].id).authorization_id
         )
         sandbox.control.set_faults(internal_error_share=1.0, limit=1)
         api.seller.shops()
-        client.store.request_log.flush()
-        with client.store.engine.connect() as connection:
+        store.request_log.flush()
+        with store.engine.connect() as connection:
             rows = connection.execute(sa.text("SELECT * FROM tiktok_requests")).mappings().all()
 
     secrets = {

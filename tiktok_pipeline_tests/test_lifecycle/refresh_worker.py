@@ -16,7 +16,13 @@ def refresh_in_process(
     store = Store.from_url(url)
     try:
         with TikTokShopClient(
-            app_key, app_secret, base_url=base_url, auth_base_url=base_url, store=store, qps=None
+            app_key,
+            app_secret,
+            base_url=base_url,
+            auth_base_url=base_url,
+            credentials=store.tokens,
+            request_log=store.request_log,
+            qps=None,
         ) as client:
             barrier.wait(timeout=60)
             report = refresh_expiring(client, store)

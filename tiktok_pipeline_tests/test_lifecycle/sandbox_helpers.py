@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from tiktok_pipeline.client import RetryPolicy, TikTokShopClient
 from tiktok_pipeline.lifecycle import connect_seller
@@ -14,9 +15,9 @@ FAST_RETRY = RetryPolicy(max_attempts=3, initial_delay=0.01, multiplier=1.0, jit
 TOKEN_REFRESH_PATH = "/api/v2/token/refresh"
 
 
-def sandbox_config(**overrides: object) -> SandboxConfig:
+def sandbox_config(**overrides: Any) -> SandboxConfig:
     """A small sandbox: seller 0 has two shops, sellers 1 and 2 one each."""
-    settings = {
+    settings: dict[str, Any] = {
         "sellers": 3,
         "shops": 4,
         "orders_per_shop": 5,
@@ -34,7 +35,8 @@ def make_client(sandbox: RunningSandbox, store: Store | None) -> TikTokShopClien
         sandbox.config.app_secret,
         base_url=sandbox.base_url,
         auth_base_url=sandbox.base_url,
-        store=store,
+        credentials=store.tokens if store is not None else None,
+        request_log=store.request_log if store is not None else None,
         retry=FAST_RETRY,
         qps=None,
     )

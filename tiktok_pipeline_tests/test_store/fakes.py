@@ -7,8 +7,8 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from tiktok_pipeline.client.errors import RefreshTokenInvalid
 from tiktok_pipeline.db import utcnow
+from tiktok_pipeline.errors import RefreshTokenInvalid
 
 OPEN_ID = "7010736057180325637"
 

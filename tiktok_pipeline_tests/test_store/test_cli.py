@@ -6,8 +6,10 @@ import json
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from tiktok_pipeline import cli
+from tiktok_pipeline.config import sqlite_url
 from tiktok_pipeline.store import Store
 from tiktok_pipeline.store.store import head_revision
 from tiktok_pipeline_tests.test_store.fakes import shop, token_data
@@ -32,10 +34,30 @@ def test_db_upgrade_creates_then_reports_up_to_date(database_url: str, capsys) -
     assert Store.from_url(database_url, upgrade=False).tokens.list_shops() == []
 
 
-def test_db_upgrade_uses_the_environment_url(sqlite_db_url: str, monkeypatch, capsys) -> None:
-    monkeypatch.setenv("TIKTOK_DATABASE_URL", sqlite_db_url)
+def test_db_upgrade_uses_the_environment_url(tmp_path, monkeypatch, capsys) -> None:
+    chosen = tmp_path / "chosen" / "from-env.db"
+    chosen.parent.mkdir()
+    url = sqlite_url(chosen)
+    # The default (a SQLite file under ./data) would be created here if the variable were ignored.
+    monkeypatch.chdir(tmp_path)
+    for name in ("TIKTOK_DATA_DIR", "TIKTOK_WAREHOUSE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TIKTOK_DATABASE_URL", url)
+
     assert cli.main(["db", "upgrade"]) == 0
-    assert "tiktok.db" in capsys.readouterr().out
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        f"store: upgraded {url} from an empty database to revision {head_revision()}",
+        f"warehouse: {url} upgraded to the latest revision",
+    ]
+    engine = sa.create_engine(url)
+    try:
+        tables = set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert {"tiktok_shops", "tiktok_authorizations", "tiktok_orders"} <= tables
+    assert not (tmp_path / "data").exists()
 
 
 def test_shops_list_on_an_unmigrated_server_says_db_upgrade(postgres_url: str, capsys) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tiktok_pipeline.client.errors import UnknownShopError
+from tiktok_pipeline.errors import UnknownShopError
 from tiktok_pipeline.store import Store
 from tiktok_pipeline_tests.test_store.fakes import shop, token_data
 

@@ -6,12 +6,13 @@ import json
 import logging
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from tiktok_pipeline.client.transport import RequestRecord
 from tiktok_pipeline.db import make_engine, utcnow
+from tiktok_pipeline.request_records import RequestRecord
 from tiktok_pipeline.store import RequestLogEntry, RequestLogWriter, Store
 from tiktok_pipeline.store.schema import tiktok_requests
 
@@ -23,8 +24,8 @@ def _rows(store: Store) -> list[dict]:
         return [dict(r._mapping) for r in conn.execute(sa.select(tiktok_requests))]
 
 
-def _entry(n: int = 0, **kwargs) -> RequestLogEntry:
-    fields = {
+def _entry(n: int = 0, **kwargs: Any) -> RequestLogEntry:
+    fields: dict[str, Any] = {
         "action": "order.list",
         "method": "POST",
         "path": "/order/202309/orders/search",

@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tiktok_pipeline.client.errors import (
+from tiktok_pipeline.db import utcnow
+from tiktok_pipeline.errors import (
     ReauthorizationRequired,
     RefreshTokenInvalid,
     ServerError,
     UnknownShopError,
 )
-from tiktok_pipeline.db import utcnow
 from tiktok_pipeline.store import ShopStatus, Store
 from tiktok_pipeline.store.schema import tiktok_authorizations
 from tiktok_pipeline_tests.test_store.fakes import FakeTokenEndpoint, shop, token_data
@@ -34,8 +34,9 @@ def test_one_authorization_covers_many_shops(store: Store) -> None:
     assert authorization.seller_name == "Maomao Shop"
     assert authorization.granted_scopes == ["seller.authorization.info", "seller.order.info"]
     assert authorization.status is ShopStatus.ACTIVE
-    assert authorization.access_token_expires_at > utcnow() + timedelta(days=6)
-    assert authorization.access_token_expires_at.tzinfo is not None
+    expires_at = authorization.access_token_expires_at
+    assert expires_at is not None and expires_at > utcnow() + timedelta(days=6)
+    assert expires_at.tzinfo is not None
     alpha = store.tokens.get_shop(SHOP_A)
     assert (alpha.name, alpha.region, alpha.seller_type, alpha.code) == (
         "Alpha",
@@ -80,7 +81,7 @@ def test_shop_dropped_from_consent_is_deauthorized(store: Store) -> None:
 
     dropped = store.tokens.get_shop(SHOP_B)
     assert dropped.status is ShopStatus.DEAUTHORIZED
-    assert "authorization" in dropped.status_reason
+    assert "authorization" in (dropped.status_reason or "")
     assert dropped.deauthorized_at is not None
     assert store.tokens.get_shop(SHOP_A).status is ShopStatus.ACTIVE
     with pytest.raises(ReauthorizationRequired, match=SHOP_B):
@@ -142,7 +143,7 @@ def test_token_near_expiry_is_refreshed_once_and_rotation_persisted(store: Store
 
     assert endpoint.calls == 1
     assert first.access_token == second.access_token == other.access_token == "TTP_access_2"
-    assert first.expires_at > utcnow() + timedelta(days=6)
+    assert first.expires_at is not None and first.expires_at > utcnow() + timedelta(days=6)
     authorization = store.tokens.get_authorization(first.authorization_id)
     assert authorization.refresh_token == "TTP_refresh_2"
     assert authorization.last_refreshed_at is not None
@@ -166,8 +167,8 @@ def test_dead_refresh_token_marks_authorization_and_shops_needs_reauth(store: St
 
     stored = store.tokens.get_authorization(authorization.id)
     assert stored.status is ShopStatus.NEEDS_REAUTH
-    assert "36004001" in stored.status_reason
-    assert "TTP_" not in stored.status_reason
+    assert "36004001" in (stored.status_reason or "")
+    assert "TTP_" not in (stored.status_reason or "")
     assert {s.status for s in store.tokens.list_shops()} == {ShopStatus.NEEDS_REAUTH}
     for shop_id in (SHOP_A, SHOP_B):
         with pytest.raises(ReauthorizationRequired) as caught:

@@ -216,7 +216,7 @@ def test_a_failing_shop_listing_gets_502_and_stores_nothing(
         settings.app_secret,
         base_url=sandbox.base_url,
         auth_base_url=sandbox.base_url,
-        store=store,
+        credentials=store.tokens,
         retry=NO_RETRIES,
     )
     sandbox.control.set_faults(error_503_share=1.0, paths=["/authorization/202309/shops"])
@@ -242,7 +242,7 @@ def test_an_unreachable_tiktok_gets_502(sandbox: RunningSandbox, sqlite_db_url: 
             settings.app_key,
             settings.app_secret,
             auth_base_url=settings.auth_base_url,
-            store=store,
+            credentials=store.tokens,
             retry=NO_RETRIES,
         )
         with run_web_service(settings=settings, store=store, client=client) as service:

@@ -1,0 +1,360 @@
+"""Seller authorizations and their shops: saved on consent, looked up, marked, expired, removed.
+
+Tokens are stored once per authorization (``open_id``), never copied onto shops, so a rotated
+refresh token cannot leave stale copies behind. Getting a valid token is the refresh's business
+(:mod:`tiktok_pipeline.store.refresh`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from tiktok_pipeline.db import from_epoch, utcnow
+from tiktok_pipeline.errors import REAUTHORIZE_HINT
+from tiktok_pipeline.store._sql import upsert_insert
+from tiktok_pipeline.store.authorization_rows import (
+    AUTH_COLUMNS,
+    authorization_from_row,
+    optional_int,
+    scopes,
+    shop_from_row,
+    status_values,
+    unknown_authorization,
+    unknown_shop,
+)
+from tiktok_pipeline.store.models import Authorization, Shop, ShopStatus
+from tiktok_pipeline.store.schema import tiktok_authorizations as auth_t
+from tiktok_pipeline.store.schema import tiktok_shops as shop_t
+
+log = logging.getLogger(__name__)
+
+
+class AuthorizationRecords:
+    """Authorizations and shops in ``tiktok_authorizations`` and ``tiktok_shops``."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        """Use ``engine`` (already migrated) for every query."""
+        self.engine = engine
+
+    def save_authorization(
+        self, token_data: Mapping[str, Any], shops: Sequence[Mapping[str, Any]]
+    ) -> tuple[Authorization, list[Shop]]:
+        """Store a seller's (re-)authorization and the shops it covers, in one transaction.
+
+        Args:
+            token_data: TikTok's token ``data`` (``access_token``, ``access_token_expire_in`` as
+                absolute Unix seconds, ``refresh_token``, ``refresh_token_expire_in``,
+                ``open_id``, ``seller_name``, ``seller_base_region``, ``user_type``,
+                ``granted_scopes``).
+            shops: ``data.shops`` of GET /authorization/202309/shops.
+
+        Returns:
+            The authorization and the listed shops, all active. Shops that were linked to this
+            ``open_id`` before but are no longer listed are marked ``deauthorized``.
+        """
+        open_id = token_data.get("open_id")
+        if not open_id:
+            raise ValueError(
+                "token data has no open_id: pass the `data` object of TikTok's token/get "
+                "response (it carries open_id, access_token, refresh_token and their expiry)"
+            )
+        for key in ("access_token", "refresh_token"):
+            if not token_data.get(key):
+                raise ValueError(
+                    f"token data has no {key}: pass the `data` object of TikTok's token/get "
+                    "response"
+                )
+        shop_ids = []
+        for shop in shops:
+            if not shop.get("id"):
+                raise ValueError(
+                    "a shop without an id: pass `data.shops` of GET /authorization/202309/shops"
+                )
+            shop_ids.append(str(shop["id"]))
+        now = utcnow()
+        values = {
+            "open_id": str(open_id),
+            "seller_name": token_data.get("seller_name"),
+            "seller_base_region": token_data.get("seller_base_region"),
+            "user_type": optional_int(token_data.get("user_type")),
+            "granted_scopes": scopes(token_data.get("granted_scopes")),
+            "access_token": token_data["access_token"],
+            "access_token_expires_at": from_epoch(token_data.get("access_token_expire_in")),
+            "refresh_token": token_data["refresh_token"],
+            "refresh_token_expires_at": from_epoch(token_data.get("refresh_token_expire_in")),
+            "status": ShopStatus.ACTIVE.value,
+            "status_reason": None,
+            "authorized_at": now,
+            # A new consent starts a new authorization period; TikTok warns again before it ends.
+            "authorization_expires_at": None,
+            "updated_at": now,
+        }
+        with self.engine.begin() as conn:
+            insert = upsert_insert(conn, auth_t)
+            statement = insert.values(created_at=now, **values).on_conflict_do_update(
+                index_elements=[auth_t.c.open_id], set_=values
+            )
+            authorization_id = conn.execute(statement.returning(auth_t.c.id)).scalar_one()
+            for shop in shops:
+                shop_values = {
+                    "name": shop.get("name"),
+                    "code": shop.get("code"),
+                    "region": shop.get("region"),
+                    "seller_type": shop.get("seller_type"),
+                    "cipher": shop.get("cipher"),
+                    "authorization_id": authorization_id,
+                    "status": ShopStatus.ACTIVE.value,
+                    "status_reason": None,
+                    "updated_at": now,
+                    "deauthorized_at": None,
+                }
+                insert = upsert_insert(conn, shop_t)
+                conn.execute(
+                    insert.values(
+                        id=str(shop["id"]), created_at=now, **shop_values
+                    ).on_conflict_do_update(index_elements=[shop_t.c.id], set_=shop_values)
+                )
+            dropped = (
+                sa.update(shop_t)
+                .where(shop_t.c.authorization_id == authorization_id)
+                .where(shop_t.c.status != ShopStatus.DEAUTHORIZED.value)
+            )
+            if shop_ids:
+                dropped = dropped.where(shop_t.c.id.not_in(shop_ids))
+            result = conn.execute(
+                dropped.values(
+                    status=ShopStatus.DEAUTHORIZED.value,
+                    status_reason=(
+                        f"not in the seller's authorization of {now:%Y-%m-%d %H:%M} UTC "
+                        f"(open_id {open_id}); the seller must authorize this shop again"
+                    ),
+                    deauthorized_at=now,
+                    updated_at=now,
+                )
+            )
+            if result.rowcount:
+                log.info(
+                    "authorization %s (open_id %s) no longer covers %d shop(s): deauthorized",
+                    authorization_id,
+                    open_id,
+                    result.rowcount,
+                )
+        log.info(
+            "saved authorization %s (open_id %s) for shops %s",
+            authorization_id,
+            open_id,
+            ", ".join(shop_ids) or "(none)",
+        )
+        authorization = self.get_authorization(authorization_id)
+        return authorization, [self.get_shop(shop_id) for shop_id in shop_ids]
+
+    def get_shop(self, shop_id: str) -> Shop:
+        """The shop with this TikTok shop id; UnknownShopError (naming the known ids) if none."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(shop_t).where(shop_t.c.id == str(shop_id))).first()
+            if row is None:
+                raise unknown_shop(conn, shop_id)
+        return shop_from_row(row)
+
+    def list_shops(self, statuses: Iterable[str] | None = None) -> list[Shop]:
+        """All shops (optionally only those with one of ``statuses``), ordered by id."""
+        query = sa.select(shop_t).order_by(shop_t.c.id)
+        wanted = status_values(statuses)
+        if wanted is not None:
+            query = query.where(shop_t.c.status.in_(wanted))
+        with self.engine.connect() as conn:
+            return [shop_from_row(row) for row in conn.execute(query)]
+
+    def get_authorization(self, authorization_id: int) -> Authorization:
+        """The authorization with this id; UnknownAuthorizationError if there is none."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(*AUTH_COLUMNS).where(auth_t.c.id == authorization_id)
+            ).first()
+        if row is None:
+            raise unknown_authorization(authorization_id)
+        return authorization_from_row(row)
+
+    def list_authorizations(self, statuses: Iterable[str] | None = None) -> list[Authorization]:
+        """All authorizations (optionally only those with one of ``statuses``), ordered by id."""
+        query = sa.select(*AUTH_COLUMNS).order_by(auth_t.c.id)
+        wanted = status_values(statuses)
+        if wanted is not None:
+            query = query.where(auth_t.c.status.in_(wanted))
+        with self.engine.connect() as conn:
+            return [authorization_from_row(row) for row in conn.execute(query)]
+
+    def set_authorization_status(
+        self, authorization_id: int, status: str, reason: str | None = None
+    ) -> None:
+        """Set an authorization's status and its shops' status.
+
+        ``deauthorized`` applies to every shop of the authorization; ``needs_reauth`` to its
+        active shops; going back to ``active`` reactivates the shops that were
+        ``needs_reauth``. Shops that left the seller's consent (``deauthorized``) come back only
+        with a new authorization.
+        """
+        new = ShopStatus.parse(status)
+        now = utcnow()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                sa.update(auth_t)
+                .where(auth_t.c.id == authorization_id)
+                .values(status=new.value, status_reason=reason, updated_at=now)
+            )
+            if result.rowcount == 0:
+                raise unknown_authorization(authorization_id)
+            shops = sa.update(shop_t).where(shop_t.c.authorization_id == authorization_id)
+            if new is ShopStatus.ACTIVE:
+                shops = shops.where(shop_t.c.status == ShopStatus.NEEDS_REAUTH.value)
+            elif new is ShopStatus.NEEDS_REAUTH:
+                shops = shops.where(shop_t.c.status == ShopStatus.ACTIVE.value)
+            conn.execute(shops.values(**self._shop_status_values(new, reason, now)))
+        log.info("authorization %s is now %s", authorization_id, new.value)
+
+    def set_shop_status(self, shop_id: str, status: str, reason: str | None = None) -> None:
+        """Set one shop's status (UnknownShopError if the store has no such shop)."""
+        new = ShopStatus.parse(status)
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                sa.update(shop_t)
+                .where(shop_t.c.id == str(shop_id))
+                .values(**self._shop_status_values(new, reason, utcnow()))
+            )
+            if result.rowcount == 0:
+                raise unknown_shop(conn, shop_id)
+        log.info("shop %s is now %s", shop_id, new.value)
+
+    @staticmethod
+    def _shop_status_values(new: ShopStatus, reason: str | None, now: datetime) -> dict[str, Any]:
+        values: dict[str, Any] = {"status": new.value, "status_reason": reason, "updated_at": now}
+        if new is ShopStatus.DEAUTHORIZED:
+            values["deauthorized_at"] = now
+        elif new is ShopStatus.ACTIVE:
+            values["deauthorized_at"] = None
+        return values
+
+    def record_authorization_expiry(self, shop_id: str, expires_at: datetime) -> None:
+        """Remember when TikTok says the authorization behind ``shop_id`` expires (webhook 7).
+
+        TikTok's UPCOMING_AUTHORIZATION_EXPIRATION push names one shop; the time is stored on
+        the shop's authorization (one per seller), so every shop of that seller shows it. A new
+        authorization clears it. Raises UnknownShopError for a shop the store does not know; a
+        shop without an authorization is skipped with a warning (it must be authorized anyway).
+        """
+        if expires_at.tzinfo is None:
+            raise ValueError(
+                f"naive datetime {expires_at!r}: pass an aware UTC datetime, e.g. "
+                "tiktok_pipeline.db.from_epoch(data['expiration_time'])"
+            )
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                sa.select(shop_t.c.authorization_id).where(shop_t.c.id == str(shop_id))
+            ).first()
+            if row is None:
+                raise unknown_shop(conn, shop_id)
+            if row.authorization_id is None:
+                log.warning(
+                    "shop %s has no stored authorization; its expiry warning (%s) is not recorded",
+                    shop_id,
+                    expires_at.isoformat(),
+                )
+                return
+            conn.execute(
+                sa.update(auth_t)
+                .where(auth_t.c.id == row.authorization_id)
+                .values(authorization_expires_at=expires_at, updated_at=utcnow())
+            )
+        log.info(
+            "authorization %s (shop %s) expires at %s according to TikTok",
+            row.authorization_id,
+            shop_id,
+            expires_at.isoformat(),
+        )
+
+    def expired_authorizations(self, now: datetime | None = None) -> list[Authorization]:
+        """Authorizations whose refresh token expired before ``now``: nothing can refresh them.
+
+        Authorizations whose refresh token expiry is unknown are never listed.
+        """
+        cutoff = now or utcnow()
+        query = (
+            sa.select(*AUTH_COLUMNS)
+            .where(auth_t.c.refresh_token_expires_at.is_not(None))
+            .where(auth_t.c.refresh_token_expires_at < cutoff)
+            .order_by(auth_t.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [authorization_from_row(row) for row in conn.execute(query)]
+
+    def delete_expired_authorizations(
+        self, authorization_ids: Iterable[int], *, now: datetime | None = None
+    ) -> dict[int, list[str]]:
+        """Delete those of these authorizations whose refresh token expired before ``now``.
+
+        The expiry is checked again inside the transaction, so an authorization the seller
+        renewed in the meantime stays. The deleted authorizations' shops are kept, unlinked,
+        and marked ``needs_reauth`` (``deauthorized`` shops stay so): they are still the
+        user's shops and only a new consent brings them back.
+
+        Returns:
+            The deleted authorization ids, each with the ids of the shops it had.
+        """
+        ids = [int(i) for i in authorization_ids]
+        if not ids:
+            return {}
+        cutoff = now or utcnow()
+        expired = (
+            sa.select(auth_t.c.id, auth_t.c.open_id, auth_t.c.refresh_token_expires_at)
+            .where(auth_t.c.id.in_(ids))
+            .where(auth_t.c.refresh_token_expires_at.is_not(None))
+            .where(auth_t.c.refresh_token_expires_at < cutoff)
+            .order_by(auth_t.c.id)
+            .with_for_update()  # a concurrent re-authorization waits for us, then re-inserts
+        )
+        stamp = utcnow()
+        with self.engine.begin() as conn:
+            rows = conn.execute(expired).all()
+            if not rows:
+                return {}
+            found = [row.id for row in rows]
+            shops: dict[int, list[str]] = {row.id: [] for row in rows}
+            for shop_id, authorization_id in conn.execute(
+                sa.select(shop_t.c.id, shop_t.c.authorization_id)
+                .where(shop_t.c.authorization_id.in_(found))
+                .order_by(shop_t.c.id)
+            ):
+                shops[authorization_id].append(shop_id)
+            for row in rows:
+                if not shops[row.id]:
+                    continue
+                reason = (
+                    f"its authorization (open_id {row.open_id}) was removed because the refresh "
+                    f"token expired at {row.refresh_token_expires_at:%Y-%m-%d %H:%M} UTC; "
+                    f"{REAUTHORIZE_HINT}"
+                )
+                conn.execute(
+                    sa.update(shop_t)
+                    .where(shop_t.c.authorization_id == row.id)
+                    .where(shop_t.c.status != ShopStatus.DEAUTHORIZED.value)
+                    .values(
+                        status=ShopStatus.NEEDS_REAUTH.value, status_reason=reason, updated_at=stamp
+                    )
+                )
+            conn.execute(
+                sa.update(shop_t)
+                .where(shop_t.c.authorization_id.in_(found))
+                .values(authorization_id=None, updated_at=stamp)
+            )
+            conn.execute(sa.delete(auth_t).where(auth_t.c.id.in_(found)))
+        log.info(
+            "removed %d authorization(s) whose refresh token expired: %s",
+            len(found),
+            ", ".join(str(i) for i in found),
+        )
+        return shops

@@ -6,10 +6,16 @@ Prints one JSON line per backend, page size and phase, e.g.
 
 Phases: ``insert`` (empty tables), ``rerun`` (same payloads: all unchanged) and ``update``
 (every order newer: parents replaced, line items deleted and re-inserted). Each page size
-runs on fresh tables. ``page`` is the number of orders per ``load_orders`` call and
+runs on fresh tables. ``page`` is the number of orders per ``load`` call and
 ``window`` the number of orders per transaction: the pipeline loads one API page of 100
 orders at a time and commits one (shop, day) window, about 550 orders for a shop with
 200,000 orders a year; ``--page 5000`` is one bulk call per transaction.
+
+Postgres has two write paths (see tiktok_pipeline/warehouse/postgres_writer.py): ``direct``
+(COPY straight into the tables, what a load takes unless another transaction writes the
+same rows) and ``guarded`` (one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE`` per batch, its
+rows sent as one JSON array). ``--path`` picks them; both run by default, each on fresh
+tables, so that one run compares them.
 
 ``python_us_per_order`` is this process's CPU time (all threads) and
 ``server_us_per_order`` the CPU time of the Postgres backends serving it (read from
@@ -18,7 +24,7 @@ vary less than the wall time.
 
     .venv/bin/python bench/warehouse_load.py [--orders 50000] [--page 5000 --page 100]
         [--window 550] [--postgres postgresql+psycopg2://postgres@127.0.0.1:5432/postgres]
-        [--no-sqlite]
+        [--no-sqlite] [--path direct --path guarded]
 
 Postgres runs in a new database that is dropped at the end. The inputs are built first
 and frozen out of the garbage collector's sight (``gc.freeze``): the pipeline holds one
@@ -42,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._harness import postgres_database
 from tiktok_pipeline.config import sqlite_url
-from tiktok_pipeline.warehouse import LoadResult, Warehouse
+from tiktok_pipeline.warehouse import ORDER_TABLES, LoadResult, Warehouse, postgres_writer
 from tiktok_pipeline_tests.test_warehouse import factories
 
 SHOP_ID = "7000714532876273420"
@@ -83,6 +89,7 @@ class ServerClock:
         self.database = database
 
     def _backends(self) -> list[int]:
+        assert self.admin is not None
         query = sa.text(
             "SELECT pid FROM pg_stat_activity WHERE datname = :name "
             "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
@@ -118,7 +125,7 @@ def run_phase(
         with warehouse.begin() as tx:
             for start in range(first, min(first + window, len(payload)), page):
                 end = min(start + page, first + window)
-                result += tx.load_orders(SHOP_ID, payload[start:end])
+                result += tx.load(ORDER_TABLES, SHOP_ID, payload[start:end])
     return result, time.perf_counter() - started, time.process_time_ns() - process_started
 
 
@@ -130,9 +137,16 @@ def run_backend(
     page: int,
     window: int,
     clock: ServerClock | None = None,
+    path: str | None = None,
 ) -> None:
-    """Times the three phases on ``url`` and prints a JSON line for each."""
+    """Times the three phases on ``url`` and prints a JSON line for each.
+
+    ``path``: ``guarded`` makes every Postgres batch take the guarded upsert.
+    """
     warehouse = Warehouse.from_url(url, upgrade=True)
+    savepoints = postgres_writer.MAX_SAVEPOINTS
+    if path == "guarded":
+        postgres_writer.MAX_SAVEPOINTS = 0
     try:
         for phase, payload in (("insert", orders), ("rerun", orders), ("update", newer)):
             # A backend that appears meanwhile counts from its start (its connection setup).
@@ -141,6 +155,7 @@ def run_backend(
             server_after = clock.read() if clock else {}
             line = {
                 "backend": name,
+                **({"path": path} if path else {}),
                 "page": page,
                 "window": window,
                 "phase": phase,
@@ -160,6 +175,7 @@ def run_backend(
             }
             print(json.dumps(line), flush=True)
     finally:
+        postgres_writer.MAX_SAVEPOINTS = savepoints
         warehouse.engine.dispose()
 
 
@@ -171,7 +187,7 @@ def main() -> int:
         "--page",
         type=int,
         action="append",
-        help="orders per load_orders call; repeat for several runs (default: 5000 and 100)",
+        help="orders per load call; repeat for several runs (default: 5000 and 100)",
     )
     parser.add_argument(
         "--window",
@@ -186,6 +202,12 @@ def main() -> int:
         help="admin URL of the Postgres server ('' to skip Postgres)",
     )
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--path",
+        action="append",
+        choices=("direct", "guarded"),
+        help="Postgres write path; repeat for several (default: both)",
+    )
     args = parser.parse_args()
 
     orders = make_orders(args.orders)
@@ -201,9 +223,10 @@ def main() -> int:
         if args.postgres:
             admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
             try:
-                with postgres_database(args.postgres) as url:
-                    clock = ServerClock(admin, sa.make_url(url).database)
-                    run_backend("postgresql", url, orders, newer, page, window, clock)
+                for path in args.path or ["direct", "guarded"]:
+                    with postgres_database(args.postgres) as url:
+                        clock = ServerClock(admin, sa.make_url(url).database or "")
+                        run_backend("postgresql", url, orders, newer, page, window, clock, path)
             finally:
                 admin.dispose()
     return 0

@@ -5,13 +5,19 @@ bulk, newest ``update_time`` wins. Knows neither HTTP nor Dagster.
 
     wh = Warehouse.from_url()
     with wh.begin() as tx:
-        result = tx.load_orders(shop_id, orders, source="poll")
+        result = tx.load(ORDER_TABLES, shop_id, orders, source="poll")
         tx.record_sync(shop_id=shop_id, entity="orders", window_start=start,
                        window_end=end, result=result, api_total_count=total)
 """
 
 from tiktok_pipeline.warehouse.ledger import LedgerEntry
 from tiktok_pipeline.warehouse.migrate import MIGRATIONS_DIR, VERSION_TABLE
+from tiktok_pipeline.warehouse.objects import (
+    ORDER_TABLES,
+    PRODUCT_TABLES,
+    RETURN_TABLES,
+    ObjectTables,
+)
 from tiktok_pipeline.warehouse.result import LoadResult, TableCounts
 from tiktok_pipeline.warehouse.schema import metadata
 from tiktok_pipeline.warehouse.warehouse import (
@@ -22,9 +28,13 @@ from tiktok_pipeline.warehouse.warehouse import (
 
 __all__ = [
     "MIGRATIONS_DIR",
+    "ORDER_TABLES",
+    "PRODUCT_TABLES",
+    "RETURN_TABLES",
     "VERSION_TABLE",
     "LedgerEntry",
     "LoadResult",
+    "ObjectTables",
     "TableCounts",
     "Warehouse",
     "WarehouseTransaction",

@@ -9,14 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from tiktok_pipeline.db import utcnow
-from tiktok_pipeline.warehouse import schema
+from tiktok_pipeline.warehouse import columns, schema
+from tiktok_pipeline.warehouse.objects import OBJECT_TABLES
 from tiktok_pipeline.warehouse.result import LoadResult
-
-PARENT_TABLES = {
-    "orders": schema.orders.name,
-    "products": schema.products.name,
-    "returns": schema.returns.name,
-}
 
 #: Failed syncs keep this much of the error text; the rest is cut (the run's logs have it all).
 MAX_ERROR_CHARS = 8000
@@ -53,8 +48,8 @@ def _check_aware(name: str, value: datetime | None) -> None:
 
 def check_entity(entity: str) -> str:
     """``entity`` if it is one of orders/products/returns; otherwise a ValueError saying so."""
-    if entity not in schema.ENTITIES:
-        raise ValueError(f"entity must be one of {', '.join(schema.ENTITIES)}; got {entity!r}")
+    if entity not in OBJECT_TABLES:
+        raise ValueError(f"entity must be one of {', '.join(OBJECT_TABLES)}; got {entity!r}")
     return entity
 
 
@@ -79,7 +74,7 @@ def sync_row(
     if not shop_id:
         raise ValueError("shop_id is required for a sync ledger entry")
     check_entity(entity)
-    if status not in schema.SYNC_STATUSES:
+    if status not in columns.SYNC_STATUSES:
         raise ValueError(f"status must be 'success' or 'failed'; got {status!r}")
     for name, value in (
         ("window_start", window_start),
@@ -93,7 +88,8 @@ def sync_row(
             f"a sync window needs window_start <= window_end (half-open, UTC); got "
             f"[{window_start}, {window_end})"
         )
-    counts = result.counts(PARENT_TABLES[entity]) if result is not None else None
+    parent = OBJECT_TABLES[entity].table.name
+    counts = result.counts(parent) if result is not None else None
     if items_received is None and counts is not None:
         items_received = counts.received
     return {

@@ -1,16 +1,16 @@
 """The bulk loader: upsert parents where newer, replace their children, count what happened.
 
-1. Check every entity has an id; keep one per id (the newest update_time); sort by id so
+1. Check every object has an id; keep one per id (the newest update_time); sort by id so
    that concurrent loads take row locks in the same order.
 2. Read the stored update_time and hash of every id (one SELECT per 1,000 ids).
-3. Per batch of 1,000: serialize each entity canonically and hash it (the text is also its
+3. Per batch of 1,000: serialize each object canonically and hash it (the text is also its
    ``raw``), then classify it: unchanged (same hash: nothing is written, not even
    ``_synced_at``), stale (older than the stored version: ignored), new (no stored version)
-   or changed (same or newer update_time, other content). Only new and changed entities are
+   or changed (same or newer update_time, other content). Only new and changed objects are
    mapped to rows and packed for the driver.
 4. The backend's writer (see :mod:`~tiktok_pipeline.warehouse.writers`) writes them so that
    not even a concurrent writer can make a row go back in time, deletes the children of the
-   parents written and inserts their new children.
+   parents it replaced and inserts the children of the parents it wrote.
 
 Step 4 of one batch runs in a writer thread while step 3 of the next one runs. Everything
 uses the caller's connection, inside the caller's transaction.
@@ -27,21 +27,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tiktok_pipeline.warehouse import schema
+from tiktok_pipeline.warehouse.batch import Batch, Writer, child_rows
 from tiktok_pipeline.warehouse.convert import BadValue
 from tiktok_pipeline.warehouse.mapping import (
     Context,
     Prepared,
-    Serialized,
     entity_id,
-    order_rows,
-    product_rows,
-    return_rows,
     serialize,
     update_time,
 )
+from tiktok_pipeline.warehouse.objects import ObjectTables
 from tiktok_pipeline.warehouse.result import LoadResult, TableCounts
-from tiktok_pipeline.warehouse.writers import Batch, Child, Writer, child_rows, writer_for
+from tiktok_pipeline.warehouse.writers import writer_for
 
 logger = logging.getLogger(__name__)
 
@@ -50,50 +47,9 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 1000
 
 
-@dataclass(frozen=True)
-class EntitySpec:
-    """How one TikTok entity maps to its parent table and child tables."""
-
-    entity: str
-    label: str
-    table: sa.Table
-    key: str
-    rows: Callable[[dict[str, Any], Context, Serialized], Prepared]
-    children: tuple[Child, ...]
-
-
-ORDERS = EntitySpec(
-    "orders",
-    "order",
-    schema.orders,
-    "id",
-    order_rows,
-    (Child(schema.order_line_items, "order_id"),),
-)
-PRODUCTS = EntitySpec(
-    "products",
-    "product",
-    schema.products,
-    "id",
-    product_rows,
-    (
-        Child(schema.product_skus, "product_id"),
-        Child(schema.product_sku_inventory, "product_id"),
-    ),
-)
-RETURNS = EntitySpec(
-    "returns",
-    "return",
-    schema.returns,
-    "return_id",
-    return_rows,
-    (Child(schema.return_line_items, "return_id"),),
-)
-
-
 @dataclass(slots=True)
 class Incoming:
-    """One entity of the input: its id, update_time, position and JSON object."""
+    """One object of the input: its id, update_time, position and JSON object."""
 
     key: str
     update_time: int | None
@@ -102,7 +58,7 @@ class Incoming:
 
 
 def newer_or_equal(candidate: int | None, current: int | None) -> bool:
-    """True when an entity with ``candidate`` update_time may replace one with ``current``.
+    """True when an object with ``candidate`` update_time may replace one with ``current``.
 
     A missing update_time is older than any known one.
     """
@@ -111,27 +67,27 @@ def newer_or_equal(candidate: int | None, current: int | None) -> bool:
     return candidate is not None and candidate >= current
 
 
-def _error(spec: EntitySpec, shop_id: str, index: int, data: Any, exc: Exception) -> ValueError:
+def _error(spec: ObjectTables, shop_id: str, index: int, data: Any, exc: Exception) -> ValueError:
     known_id = data.get(spec.key) if isinstance(data, dict) else None
     which = f"{spec.label} {known_id!r}" if known_id else f"{spec.label} at position {index}"
     return ValueError(
-        f"cannot load {which} of shop {shop_id!r}: {exc}. load_{spec.entity} takes "
-        f"{spec.entity} exactly as TikTok's API returns them, each with its {spec.key!r}."
+        f"cannot load {which} of shop {shop_id!r}: {exc}. Loading {spec.name} takes "
+        f"{spec.name} exactly as TikTok's API returns them, each with its {spec.key!r}."
     )
 
 
-def collect(spec: EntitySpec, shop_id: str, entities: Iterable[Any]) -> list[Incoming]:
-    """Checks every entity has an id and keeps one per id: the newest (the last on a tie).
+def collect(spec: ObjectTables, shop_id: str, objects: Iterable[Any]) -> list[Incoming]:
+    """Checks every object has an id and keeps one per id: the newest (the last on a tie).
 
     Returns them sorted by id.
     """
-    if isinstance(entities, dict | str | bytes):
+    if isinstance(objects, dict | str | bytes):
         raise TypeError(
-            f"load_{spec.entity} takes a list of {spec.entity} (JSON objects), "
-            f"not a {type(entities).__name__}"
+            f"loading {spec.name} takes a list of {spec.name} (JSON objects), "
+            f"not a {type(objects).__name__}"
         )
     newest: dict[str, Incoming] = {}
-    for index, data in enumerate(entities):
+    for index, data in enumerate(objects):
         try:
             key = entity_id(data, spec.key, spec.label)
             updated = update_time(data)
@@ -141,7 +97,7 @@ def collect(spec: EntitySpec, shop_id: str, entities: Iterable[Any]) -> list[Inc
         if current is None or newer_or_equal(updated, current.update_time):
             newest[key] = Incoming(key, updated, index, data)
     # Every writer takes its row locks in key order, so two concurrent loads of overlapping
-    # entities wait for each other instead of deadlocking.
+    # objects wait for each other instead of deadlocking.
     return sorted(newest.values(), key=_by_key)
 
 
@@ -152,7 +108,7 @@ def _by_key(item: Incoming) -> str:
 class _Counts:
     """What a load did so far; only the loading thread updates it."""
 
-    def __init__(self, spec: EntitySpec) -> None:
+    def __init__(self, spec: ObjectTables) -> None:
         self.inserted = self.updated = self.unchanged = self.stale = 0
         self.children = {child.table.name: [0, 0] for child in spec.children}
         self.changed: list[str] = []
@@ -167,7 +123,7 @@ class _Counts:
             self.children[name][0] += inserted
             self.children[name][1] += deleted
 
-    def result(self, spec: EntitySpec) -> LoadResult:
+    def result(self, spec: ObjectTables) -> LoadResult:
         tables = {
             spec.table.name: TableCounts(self.inserted, self.updated, self.unchanged, self.stale)
         }
@@ -190,16 +146,16 @@ class _Outcome:
 
 def load(
     connection: sa.Connection,
-    spec: EntitySpec,
+    spec: ObjectTables,
     shop_id: str,
-    entities: Iterable[Any],
+    objects: Iterable[Any],
     *,
     source: str,
     synced_at: datetime,
 ) -> LoadResult:
-    """Loads ``entities`` of one shop into the spec's tables on ``connection`` (no commit)."""
+    """Loads ``objects`` of one shop into the spec's tables on ``connection`` (no commit)."""
     ctx = Context(shop_id=shop_id, synced_at=synced_at, source=source)
-    incoming = collect(spec, shop_id, entities)
+    incoming = collect(spec, shop_id, objects)
     counts = _Counts(spec)
     if incoming:
         writer = writer_for(connection, ctx)
@@ -221,7 +177,7 @@ def load(
             for outcome in _pipelined(plans, write):
                 counts.add(outcome)
     result = counts.result(spec)
-    logger.debug("loaded %s of shop %s: %s", spec.entity, shop_id, result)
+    logger.debug("loaded %s of shop %s: %s", spec.name, shop_id, result)
     return result
 
 
@@ -245,7 +201,7 @@ def _pipelined(plans: Iterator[Batch], write: Callable[[Batch], _Outcome]) -> li
 
 
 def _plan(
-    spec: EntitySpec,
+    spec: ObjectTables,
     ctx: Context,
     writer: Writer,
     batch: list[Incoming],
@@ -253,40 +209,38 @@ def _plan(
     counts: _Counts,
 ) -> Batch:
     """Classifies a batch against the stored versions; maps and packs what must be written."""
-    new: list[Prepared] = []
-    changed: list[Prepared] = []
+    parents: list[Prepared] = []
+    new: set[str] = set()
     for item in batch:
+        data, item.data = item.data, None  # free memory as the load goes on
+        if data is None:  # never: each item is planned once
+            continue
         try:
-            serialized = serialize(item.data)
+            serialized = serialize(data)
             version = stored.get(item.key)
             if version is not None and version[1] == serialized.digest:
                 counts.unchanged += 1
             elif version is not None and not newer_or_equal(item.update_time, version[0]):
                 counts.stale += 1
             else:
-                prepared = spec.rows(item.data, ctx, serialized)
-                (new if version is None else changed).append(prepared)
+                parents.append(spec.rows(data, ctx, serialized))
+                if version is None:
+                    new.add(item.key)
         except BadValue as exc:
-            raise _error(spec, ctx.shop_id, item.index, item.data, exc) from None
-        item.data = None  # free memory as the load goes on
+            raise _error(spec, ctx.shop_id, item.index, data, exc) from None
     children = {}
-    if new or changed:
+    if parents:
         for child in spec.children:
-            rows = child_rows(child.table, new + changed)
+            rows = child_rows(child.table, parents)
             children[child.table.name] = (writer.pack(child.table, rows), len(rows))
-    return Batch(
-        new,
-        changed,
-        writer.pack(spec.table, [p.row for p in new]) if new else None,
-        writer.pack(spec.table, [p.row for p in changed]) if changed else None,
-        children,
-    )
+    packed = writer.pack(spec.table, [p.row for p in parents]) if parents else None
+    return Batch(parents, new, packed, children)
 
 
-def _write(writer: Writer, spec: EntitySpec, ctx: Context, batch: Batch) -> _Outcome:
+def _write(writer: Writer, spec: ObjectTables, ctx: Context, batch: Batch) -> _Outcome:
     """Writes one planned batch: parents, then the children of those actually written."""
     outcome = _Outcome()
-    if not batch.new and not batch.changed:
+    if not batch.parents:
         return outcome
     written = writer.write(spec.table, spec.key, spec.children, batch)
     outcome.inserted, outcome.updated = len(written.inserted), len(written.updated)
@@ -298,7 +252,7 @@ def _write(writer: Writer, spec: EntitySpec, ctx: Context, batch: Batch) -> _Out
 
 
 def _recount_lost_races(
-    writer: Writer, spec: EntitySpec, ctx: Context, lost: list[Prepared], outcome: _Outcome
+    writer: Writer, spec: ObjectTables, ctx: Context, lost: list[Prepared], outcome: _Outcome
 ) -> None:
     """Counts rows another transaction wrote first (between our SELECT and our upsert).
 
@@ -314,6 +268,6 @@ def _recount_lost_races(
     logger.info(
         "%d %s of shop %s were written by another transaction meanwhile; kept their versions",
         len(lost),
-        spec.entity,
+        spec.name,
         ctx.shop_id,
     )

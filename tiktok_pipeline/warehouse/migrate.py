@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from tiktok_pipeline import db
+
+# Alembic is imported where it is used: a Dagster code server loads this module with the
+# definitions and never migrates, and alembic costs each process ~11 MB.
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +36,15 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 
 def head_revisions() -> set[str]:
     """The revisions the code expects (the heads of the migration scripts)."""
+    from alembic.script import ScriptDirectory
+
     return set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def current_revisions(connection: sa.Connection) -> set[str]:
     """The revisions the database is at (empty for a database never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
     context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
     return set(context.get_current_heads())
 
@@ -67,6 +73,8 @@ def upgrade(engine: sa.Engine) -> bool:
             connection.rollback()
             return False
         logger.info("migrating the warehouse schema from %s to %s", current or "empty", heads)
+        from alembic import command
+
         command.upgrade(alembic_config(connection), "head")
         connection.commit()
     return True

@@ -11,136 +11,25 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from tiktok_pipeline.db import UTCDateTime
+from tiktok_pipeline.warehouse.columns import (
+    REFUND_SUCCESS_STATUSES,
+    currency_column,
+    flag_column,
+    index,
+    int_column,
+    key_column,
+    long_text_column,
+    metadata,
+    money_column,
+    raw_column,
+    raw_in_parent,
+    row_hash_column,
+    sync_columns,
+    text_column,
+    time_columns,
+    view_metadata,
+)
 from tiktok_pipeline.warehouse.types import Money, RawJSON
-
-SOURCES = ("poll", "webhook")
-#: ``Column.info`` key of a UTC timestamp column: the column holding the same time in Unix
-#: seconds (``created_at`` -> ``create_time``).
-EPOCH_SECONDS = "epoch_seconds"
-ENTITIES = ("orders", "products", "returns")
-SYNC_STATUSES = ("success", "failed")
-
-#: Return statuses in which the buyer's refund has been granted (used by tiktok_daily_sales).
-REFUND_SUCCESS_STATUSES = (
-    "RETURN_OR_REFUND_REQUEST_SUCCESS",
-    "RETURN_OR_REFUND_REQUEST_COMPLETE",
-    "REPLACEMENT_REQUEST_REFUND_SUCCESS",
-)
-
-metadata = sa.MetaData(
-    naming_convention={
-        "pk": "pk_%(table_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    }
-)
-
-#: The view is not created from this metadata (the migration creates it); this Table only
-#: describes its columns and lets code select from it.
-view_metadata = sa.MetaData()
-
-
-def _key(name: str, description: str) -> sa.Column:
-    return sa.Column(name, sa.String, primary_key=True, nullable=False, comment=description)
-
-
-def _text(name: str, description: str, *, nullable: bool = True) -> sa.Column:
-    return sa.Column(name, sa.String, nullable=nullable, comment=description)
-
-
-def _long_text(name: str, description: str) -> sa.Column:
-    return sa.Column(name, sa.Text, comment=description)
-
-
-def _int(name: str, description: str, *, nullable: bool = True) -> sa.Column:
-    return sa.Column(name, sa.Integer, nullable=nullable, comment=description)
-
-
-def _flag(name: str, description: str) -> sa.Column:
-    return sa.Column(name, sa.Boolean, comment=description)
-
-
-def _money(name: str, description: str) -> sa.Column:
-    return sa.Column(name, Money(), comment=f"{description} Exact decimal, in `currency`.")
-
-
-def _currency(description: str = "") -> sa.Column:
-    origin = f" ({description})" if description else ""
-    return sa.Column(
-        "currency",
-        sa.String,
-        comment=f"ISO 4217 currency code of every amount on this row{origin}.",
-    )
-
-
-def _times(time_name: str, at_name: str, what: str, note: str = "") -> list[sa.Column]:
-    note = f" {note}" if note else ""
-    return [
-        sa.Column(
-            time_name,
-            sa.BigInteger,
-            comment=f"{what}: Unix epoch seconds (UTC) exactly as TikTok sends them; "
-            f"NULL when TikTok sends 0 or nothing.{note}",
-        ),
-        sa.Column(
-            at_name,
-            UTCDateTime(),
-            comment=f"{what}: UTC timestamp (`{time_name}` converted).{note}",
-            info={EPOCH_SECONDS: time_name},
-        ),
-    ]
-
-
-def _raw(entity: str, children: str) -> sa.Column:
-    return sa.Column(
-        "raw",
-        RawJSON(),
-        nullable=False,
-        comment=f"The {entity} exactly as TikTok sent it (JSON text with sorted keys; `json` on "
-        f"Postgres), including fields that have no column of their own and its {children}.",
-    )
-
-
-def _raw_in_parent(child: str, parent: str, path: str) -> str:
-    return (
-        f" The {child}'s full JSON is not stored again here: it is an element of the "
-        f"{parent}'s `raw` ({path})."
-    )
-
-
-def _row_hash(entity: str) -> sa.Column:
-    return sa.Column(
-        "_row_hash",
-        sa.String(64),
-        nullable=False,
-        comment=f"sha256 (hex) of the {entity}'s canonical JSON (sorted keys). A payload with "
-        "the same hash is not written again.",
-    )
-
-
-def _sync_columns() -> list[sa.Column | sa.CheckConstraint]:
-    return [
-        sa.Column(
-            "_synced_at",
-            UTCDateTime(),
-            nullable=False,
-            comment="UTC time when the pipeline last wrote this row. Rerunning a sync with "
-            "identical data does not change it.",
-        ),
-        sa.Column(
-            "_source",
-            sa.String(16),
-            nullable=False,
-            comment="What wrote this row last: `poll` (a scheduled or backfill sync of a time "
-            "window) or `webhook` (a refresh triggered by a TikTok push).",
-        ),
-        sa.CheckConstraint("_source IN ('poll', 'webhook')", name="source"),
-    ]
-
-
-def _index(table_name: str, *columns: str) -> sa.Index:
-    return sa.Index(f"ix_{table_name}_{'_'.join(columns)}", *columns)
-
 
 ORDER_STATUSES = (
     "UNPAID, ON_HOLD, AWAITING_SHIPMENT, PARTIALLY_SHIPPING, AWAITING_COLLECTION, IN_TRANSIT, "
@@ -150,157 +39,169 @@ ORDER_STATUSES = (
 orders = sa.Table(
     "tiktok_orders",
     metadata,
-    _key("shop_id", "TikTok shop id (a string of digits) of the shop that sold the order."),
-    _key("id", "TikTok order id (a string of digits, e.g. `576461413038785752`)."),
-    _text("status", f"Order status: {ORDER_STATUSES}."),
-    *_times("create_time", "created_at", "When the buyer placed the order"),
-    *_times(
+    key_column("shop_id", "TikTok shop id (a string of digits) of the shop that sold the order."),
+    key_column("id", "TikTok order id (a string of digits, e.g. `576461413038785752`)."),
+    text_column("status", f"Order status: {ORDER_STATUSES}."),
+    *time_columns("create_time", "created_at", "When the buyer placed the order"),
+    *time_columns(
         "update_time",
         "updated_at",
         "When the order last changed on TikTok",
         "A stored order is only replaced by a payload with the same or a newer update_time.",
     ),
-    *_times("paid_time", "paid_at", "When the buyer paid"),
-    *_times("rts_time", "rts_at", "When the seller marked the order ready to ship"),
-    *_times("collection_time", "collected_at", "When the carrier collected the package"),
-    *_times("delivery_time", "delivered_at", "When the order was delivered"),
-    *_times("cancel_time", "cancelled_at", "When the order was cancelled"),
-    _text("buyer_user_id", "TikTok's anonymous buyer id (the order's `user_id`)."),
-    _currency("`payment.currency`"),
-    _money(
+    *time_columns("paid_time", "paid_at", "When the buyer paid"),
+    *time_columns("rts_time", "rts_at", "When the seller marked the order ready to ship"),
+    *time_columns("collection_time", "collected_at", "When the carrier collected the package"),
+    *time_columns("delivery_time", "delivered_at", "When the order was delivered"),
+    *time_columns("cancel_time", "cancelled_at", "When the order was cancelled"),
+    text_column("buyer_user_id", "TikTok's anonymous buyer id (the order's `user_id`)."),
+    currency_column("`payment.currency`"),
+    money_column(
         "sub_total",
         "Products after discounts: original_total_product_price - seller_discount - "
         "platform_discount (`payment.sub_total`).",
     ),
-    _money(
+    money_column(
         "shipping_fee",
         "Shipping the buyer pays: original_shipping_fee - shipping_fee_seller_discount - "
         "shipping_fee_platform_discount (`payment.shipping_fee`).",
     ),
-    _money("seller_discount", "Product discount funded by the seller (`payment.seller_discount`)."),
-    _money("platform_discount", "Product discount funded by TikTok (`payment.platform_discount`)."),
-    _money(
+    money_column(
+        "seller_discount", "Product discount funded by the seller (`payment.seller_discount`)."
+    ),
+    money_column(
+        "platform_discount", "Product discount funded by TikTok (`payment.platform_discount`)."
+    ),
+    money_column(
         "total_amount",
         "What the buyer pays in total: sub_total + shipping_fee + taxes + fees "
         "(`payment.total_amount`).",
     ),
-    _money(
+    money_column(
         "original_total_product_price",
         "Products at their original price, before any discount: the gross merchandise value "
         "(`payment.original_total_product_price`).",
     ),
-    _money("original_shipping_fee", "Shipping before discounts (`payment.original_shipping_fee`)."),
-    _money(
+    money_column(
+        "original_shipping_fee", "Shipping before discounts (`payment.original_shipping_fee`)."
+    ),
+    money_column(
         "shipping_fee_seller_discount",
         "Shipping discount funded by the seller (`payment.shipping_fee_seller_discount`).",
     ),
-    _money(
+    money_column(
         "shipping_fee_platform_discount",
         "Shipping discount funded by TikTok (`payment.shipping_fee_platform_discount`).",
     ),
-    _money("tax", "All taxes charged to the buyer (`payment.tax`)."),
-    _money("product_tax", "Tax on the products (`payment.product_tax`)."),
-    _money("shipping_fee_tax", "Tax on shipping (`payment.shipping_fee_tax`)."),
-    _money(
+    money_column("tax", "All taxes charged to the buyer (`payment.tax`)."),
+    money_column("product_tax", "Tax on the products (`payment.product_tax`)."),
+    money_column("shipping_fee_tax", "Tax on shipping (`payment.shipping_fee_tax`)."),
+    money_column(
         "retail_delivery_fee",
         "Retail delivery fee, e.g. in Colorado (`payment.retail_delivery_fee`).",
     ),
-    _money("small_order_fee", "Fee for orders under the minimum (`payment.small_order_fee`)."),
-    _money("buyer_service_fee", "Service fee charged to the buyer (`payment.buyer_service_fee`)."),
-    _money("handling_fee", "Handling fee (`payment.handling_fee`)."),
-    _text(
+    money_column(
+        "small_order_fee", "Fee for orders under the minimum (`payment.small_order_fee`)."
+    ),
+    money_column(
+        "buyer_service_fee", "Service fee charged to the buyer (`payment.buyer_service_fee`)."
+    ),
+    money_column("handling_fee", "Handling fee (`payment.handling_fee`)."),
+    text_column(
         "fulfillment_type",
         "Who fulfils the order: FULFILLMENT_BY_SELLER, FULFILLMENT_BY_TIKTOK or "
         "FULFILLMENT_BY_DILAYANI_TOKOPEDIA.",
     ),
-    _text("shipping_type", "Who arranges shipping: TIKTOK or SELLER."),
-    _text("delivery_type", "HOME_DELIVERY or COLLECTION_POINT."),
-    _text("payment_method_name", "Payment method shown to the buyer, e.g. `CARD`."),
-    _text(
+    text_column("shipping_type", "Who arranges shipping: TIKTOK or SELLER."),
+    text_column("delivery_type", "HOME_DELIVERY or COLLECTION_POINT."),
+    text_column("payment_method_name", "Payment method shown to the buyer, e.g. `CARD`."),
+    text_column(
         "order_type",
         "NORMAL, ZERO_LOTTERY, PRE_ORDER, MADE_TO_ORDER or BACK_ORDER (US); may be empty.",
     ),
-    _text("warehouse_id", "TikTok id of the seller warehouse that ships the order."),
-    _text("shipping_provider", "Name of the carrier."),
-    _text("tracking_number", "The carrier's tracking number."),
-    _long_text("cancel_reason", "Why the order was cancelled (free text from TikTok)."),
-    _text("cancellation_initiator", "Who cancelled the order: SELLER, BUYER or SYSTEM."),
-    _flag("is_cod", "True for cash on delivery."),
-    _flag("is_sample_order", "True for a free sample order (e.g. for creators)."),
-    _flag("is_on_hold_order", "True while the order is in TikTok's on-hold period."),
-    _flag("is_replacement_order", "True when the order replaces another one."),
-    _flag("is_exchange_order", "True when the order is an exchange."),
-    _flag("is_buyer_request_cancel", "True when the buyer has asked to cancel."),
-    _text(
+    text_column("warehouse_id", "TikTok id of the seller warehouse that ships the order."),
+    text_column("shipping_provider", "Name of the carrier."),
+    text_column("tracking_number", "The carrier's tracking number."),
+    long_text_column("cancel_reason", "Why the order was cancelled (free text from TikTok)."),
+    text_column("cancellation_initiator", "Who cancelled the order: SELLER, BUYER or SYSTEM."),
+    flag_column("is_cod", "True for cash on delivery."),
+    flag_column("is_sample_order", "True for a free sample order (e.g. for creators)."),
+    flag_column("is_on_hold_order", "True while the order is in TikTok's on-hold period."),
+    flag_column("is_replacement_order", "True when the order replaces another one."),
+    flag_column("is_exchange_order", "True when the order is an exchange."),
+    flag_column("is_buyer_request_cancel", "True when the buyer has asked to cancel."),
+    text_column(
         "region_code",
         "Country/region of the delivery address (`recipient_address.region_code`, e.g. US, GB).",
     ),
-    _int(
+    int_column(
         "line_item_count",
         "Number of line items. TikTok sends one line item per unit, so this is the units sold.",
     ),
-    _raw("order", "line items (`line_items`)"),
-    _row_hash("order"),
-    *_sync_columns(),
-    _index("tiktok_orders", "shop_id", "update_time"),
-    _index("tiktok_orders", "shop_id", "create_time"),
+    raw_column("order", "line items (`line_items`)"),
+    row_hash_column("order"),
+    *sync_columns(),
+    index("tiktok_orders", "shop_id", "update_time"),
+    index("tiktok_orders", "shop_id", "create_time"),
     comment="One row per TikTok Shop order (API 202309 order object); the newest version wins.",
 )
 
 order_line_items = sa.Table(
     "tiktok_order_line_items",
     metadata,
-    _key("shop_id", "TikTok shop id of the order's shop."),
-    _key("id", "TikTok line item id (unique within the shop)."),
-    _text("order_id", "The order this line item belongs to (tiktok_orders.id).", nullable=False),
-    _text("product_id", "TikTok product id (tiktok_products.id)."),
-    _text("sku_id", "TikTok SKU id (tiktok_product_skus.id)."),
-    _long_text("product_name", "Product title at the time of the order."),
-    _long_text("sku_name", "SKU name (variant, e.g. `Red, XL`) at the time of the order."),
-    _text("seller_sku", "The seller's own SKU code."),
-    _int(
+    key_column("shop_id", "TikTok shop id of the order's shop."),
+    key_column("id", "TikTok line item id (unique within the shop)."),
+    text_column(
+        "order_id", "The order this line item belongs to (tiktok_orders.id).", nullable=False
+    ),
+    text_column("product_id", "TikTok product id (tiktok_products.id)."),
+    text_column("sku_id", "TikTok SKU id (tiktok_product_skus.id)."),
+    long_text_column("product_name", "Product title at the time of the order."),
+    long_text_column("sku_name", "SKU name (variant, e.g. `Red, XL`) at the time of the order."),
+    text_column("seller_sku", "The seller's own SKU code."),
+    int_column(
         "quantity",
         "Units on this line: 1, since TikTok sends one line item per unit (a `quantity` "
         "field, if TikTok ever sends one, is used instead).",
         nullable=False,
     ),
-    _currency(),
-    _money("sale_price", "Price the buyer paid for this unit, after discounts."),
-    _money("original_price", "Unit price before discounts."),
-    _money("platform_discount", "Discount on this unit funded by TikTok."),
-    _money("seller_discount", "Discount on this unit funded by the seller."),
-    _text(
+    currency_column(),
+    money_column("sale_price", "Price the buyer paid for this unit, after discounts."),
+    money_column("original_price", "Unit price before discounts."),
+    money_column("platform_discount", "Discount on this unit funded by TikTok."),
+    money_column("seller_discount", "Discount on this unit funded by the seller."),
+    text_column(
         "display_status",
         "Line item status (order statuses without ON_HOLD and PARTIALLY_SHIPPING).",
     ),
-    _text("package_id", "TikTok package id the unit ships in."),
-    _text(
+    text_column("package_id", "TikTok package id the unit ships in."),
+    text_column(
         "package_status",
         "Package status: TO_FULFILL, PROCESSING, FULFILLING, COMPLETED or CANCELLED.",
     ),
-    _long_text("cancel_reason", "Why this unit was cancelled."),
-    _text("cancel_user", "Who cancelled this unit: BUYER, SELLER, OPERATOR or SYSTEM."),
-    _flag("is_gift", "True for a free gift."),
-    *_times("rts_time", "rts_at", "When this unit was marked ready to ship"),
-    *_sync_columns(),
-    _index("tiktok_order_line_items", "shop_id", "order_id"),
+    long_text_column("cancel_reason", "Why this unit was cancelled."),
+    text_column("cancel_user", "Who cancelled this unit: BUYER, SELLER, OPERATOR or SYSTEM."),
+    flag_column("is_gift", "True for a free gift."),
+    *time_columns("rts_time", "rts_at", "When this unit was marked ready to ship"),
+    *sync_columns(),
+    index("tiktok_order_line_items", "shop_id", "order_id"),
     comment="One row per order line item (one per unit sold); replaced whenever its order is."
-    + _raw_in_parent("line item", "order", "`tiktok_orders.raw -> 'line_items'`"),
+    + raw_in_parent("line item", "order", "`tiktok_orders.raw -> 'line_items'`"),
 )
 
 products = sa.Table(
     "tiktok_products",
     metadata,
-    _key("shop_id", "TikTok shop id of the product's shop."),
-    _key("id", "TikTok product id."),
-    _long_text("title", "Product title."),
-    _text(
+    key_column("shop_id", "TikTok shop id of the product's shop."),
+    key_column("id", "TikTok product id."),
+    long_text_column("title", "Product title."),
+    text_column(
         "status",
         "Product status: DRAFT, PENDING, FAILED, ACTIVATE, SELLER_DEACTIVATED, "
         "PLATFORM_DEACTIVATED, FREEZE or DELETED.",
     ),
-    *_times("create_time", "created_at", "When the product was created"),
-    *_times(
+    *time_columns("create_time", "created_at", "When the product was created"),
+    *time_columns(
         "update_time",
         "updated_at",
         "When the product last changed on TikTok",
@@ -311,54 +212,54 @@ products = sa.Table(
         sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
         comment='JSON array of the region codes the product is sold in, e.g. ["US"].',
     ),
-    _flag("is_not_for_sale", "True when the product is listed but not for sale."),
-    _flag("has_draft", "True when the product has an unpublished draft version."),
-    _text("listing_quality_tier", "TikTok's listing quality tier, e.g. POOR, FAIR or GOOD."),
-    _int("sku_count", "Number of SKUs (variants) of the product."),
-    _raw("product", "SKUs (`skus`, with `inventory`)"),
-    _row_hash("product"),
-    *_sync_columns(),
-    _index("tiktok_products", "shop_id", "update_time"),
+    flag_column("is_not_for_sale", "True when the product is listed but not for sale."),
+    flag_column("has_draft", "True when the product has an unpublished draft version."),
+    text_column("listing_quality_tier", "TikTok's listing quality tier, e.g. POOR, FAIR or GOOD."),
+    int_column("sku_count", "Number of SKUs (variants) of the product."),
+    raw_column("product", "SKUs (`skus`, with `inventory`)"),
+    row_hash_column("product"),
+    *sync_columns(),
+    index("tiktok_products", "shop_id", "update_time"),
     comment="One row per TikTok Shop product (API 202309/202502 product object).",
 )
 
 product_skus = sa.Table(
     "tiktok_product_skus",
     metadata,
-    _key("shop_id", "TikTok shop id of the product's shop."),
-    _key("id", "TikTok SKU id."),
-    _text("product_id", "The SKU's product (tiktok_products.id).", nullable=False),
-    _text("seller_sku", "The seller's own SKU code."),
-    _currency("`price.currency`"),
-    _money("sale_price", "Current sale price (`price.sale_price`)."),
-    _money(
+    key_column("shop_id", "TikTok shop id of the product's shop."),
+    key_column("id", "TikTok SKU id."),
+    text_column("product_id", "The SKU's product (tiktok_products.id).", nullable=False),
+    text_column("seller_sku", "The seller's own SKU code."),
+    currency_column("`price.currency`"),
+    money_column("sale_price", "Current sale price (`price.sale_price`)."),
+    money_column(
         "tax_exclusive_price",
         "Sale price without tax, where TikTok reports it (`price.tax_exclusive_price`).",
     ),
-    _money("list_price", "List (strikethrough) price when TikTok sends one (`list_price`)."),
-    _int("total_quantity", "Stock over all warehouses: the sum of `inventory[].quantity`."),
-    _int("warehouse_count", "Number of warehouses that hold stock entries for the SKU."),
-    *_sync_columns(),
-    _index("tiktok_product_skus", "shop_id", "product_id"),
+    money_column("list_price", "List (strikethrough) price when TikTok sends one (`list_price`)."),
+    int_column("total_quantity", "Stock over all warehouses: the sum of `inventory[].quantity`."),
+    int_column("warehouse_count", "Number of warehouses that hold stock entries for the SKU."),
+    *sync_columns(),
+    index("tiktok_product_skus", "shop_id", "product_id"),
     comment="One row per product SKU (variant); replaced whenever its product is."
-    + _raw_in_parent("SKU", "product", "`tiktok_products.raw -> 'skus'`"),
+    + raw_in_parent("SKU", "product", "`tiktok_products.raw -> 'skus'`"),
 )
 
 product_sku_inventory = sa.Table(
     "tiktok_product_sku_inventory",
     metadata,
-    _key("shop_id", "TikTok shop id of the product's shop."),
-    _key("sku_id", "TikTok SKU id (tiktok_product_skus.id)."),
-    _key(
+    key_column("shop_id", "TikTok shop id of the product's shop."),
+    key_column("sku_id", "TikTok SKU id (tiktok_product_skus.id)."),
+    key_column(
         "warehouse_id",
         "TikTok warehouse id; an empty string when TikTok sends none (single-warehouse shops).",
     ),
-    _text("product_id", "The SKU's product (tiktok_products.id).", nullable=False),
-    _int("quantity", "Stock of the SKU in this warehouse, in units."),
-    _int("available_quantity", "Units available to sell, when TikTok reports it."),
-    _int("committed_quantity", "Units reserved by open orders, when TikTok reports it."),
-    *_sync_columns(),
-    _index("tiktok_product_sku_inventory", "shop_id", "product_id"),
+    text_column("product_id", "The SKU's product (tiktok_products.id).", nullable=False),
+    int_column("quantity", "Stock of the SKU in this warehouse, in units."),
+    int_column("available_quantity", "Units available to sell, when TikTok reports it."),
+    int_column("committed_quantity", "Units reserved by open orders, when TikTok reports it."),
+    *sync_columns(),
+    index("tiktok_product_sku_inventory", "shop_id", "product_id"),
     comment="Stock per SKU and warehouse, as of the product's last sync; replaced with it.",
 )
 
@@ -374,79 +275,81 @@ RETURN_STATUSES = (
 returns = sa.Table(
     "tiktok_returns",
     metadata,
-    _key("shop_id", "TikTok shop id of the order's shop."),
-    _key("return_id", "TikTok return (after-sales request) id."),
-    _text("order_id", "The order the return is about (tiktok_orders.id)."),
-    _text("return_type", "REFUND, RETURN_AND_REFUND or REPLACEMENT."),
-    _text("return_status", f"Return status: {RETURN_STATUSES}."),
-    _text("role", "Who opened the request: BUYER, SELLER, OPERATOR or SYSTEM."),
-    _text(
+    key_column("shop_id", "TikTok shop id of the order's shop."),
+    key_column("return_id", "TikTok return (after-sales request) id."),
+    text_column("order_id", "The order the return is about (tiktok_orders.id)."),
+    text_column("return_type", "REFUND, RETURN_AND_REFUND or REPLACEMENT."),
+    text_column("return_status", f"Return status: {RETURN_STATUSES}."),
+    text_column("role", "Who opened the request: BUYER, SELLER, OPERATOR or SYSTEM."),
+    text_column(
         "arbitration_status",
         "TikTok arbitration: IN_PROGRESS, SUPPORT_BUYER, SUPPORT_SELLER or CLOSED; NULL if none.",
     ),
-    _text("return_reason", "Reason code chosen by the buyer."),
-    _long_text("return_reason_text", "The reason in words."),
-    _text("shipment_type", "Who arranges the return shipment: PLATFORM or BUYER_ARRANGE."),
-    _text("handover_method", "How the buyer hands the parcel over: DROP_OFF or PICKUP."),
-    _text("return_method", "Return method as TikTok names it."),
-    *_times("create_time", "created_at", "When the return was requested"),
-    *_times(
+    text_column("return_reason", "Reason code chosen by the buyer."),
+    long_text_column("return_reason_text", "The reason in words."),
+    text_column("shipment_type", "Who arranges the return shipment: PLATFORM or BUYER_ARRANGE."),
+    text_column("handover_method", "How the buyer hands the parcel over: DROP_OFF or PICKUP."),
+    text_column("return_method", "Return method as TikTok names it."),
+    *time_columns("create_time", "created_at", "When the return was requested"),
+    *time_columns(
         "update_time",
         "updated_at",
         "When the return last changed on TikTok",
         "A stored return is only replaced by a payload with the same or a newer update_time.",
     ),
-    _currency("`refund_amount.currency`"),
-    _money("refund_total", "Total refund to the buyer (`refund_amount.refund_total`)."),
-    _money("refund_subtotal", "Refund for the products (`refund_amount.refund_subtotal`)."),
-    _money("refund_shipping_fee", "Refunded shipping (`refund_amount.refund_shipping_fee`)."),
-    _money("refund_tax", "Refunded tax (`refund_amount.refund_tax`)."),
-    _money(
+    currency_column("`refund_amount.currency`"),
+    money_column("refund_total", "Total refund to the buyer (`refund_amount.refund_total`)."),
+    money_column("refund_subtotal", "Refund for the products (`refund_amount.refund_subtotal`)."),
+    money_column("refund_shipping_fee", "Refunded shipping (`refund_amount.refund_shipping_fee`)."),
+    money_column("refund_tax", "Refunded tax (`refund_amount.refund_tax`)."),
+    money_column(
         "retail_delivery_fee",
         "Refunded retail delivery fee (`refund_amount.retail_delivery_fee`).",
     ),
-    _money(
+    money_column(
         "buyer_service_fee",
         "Refunded buyer service fee (`refund_amount.buyer_service_fee`).",
     ),
-    _flag("can_buyer_keep_item", "True when the buyer keeps the item (refund without return)."),
-    _flag("is_combined_return", "True when several returns were combined into one."),
-    _text("combined_return_id", "Id of the combined return this one belongs to."),
-    _int("line_item_count", "Number of return line items."),
-    _raw("return", "line items (`return_line_items`)"),
-    _row_hash("return"),
-    *_sync_columns(),
-    _index("tiktok_returns", "shop_id", "update_time"),
-    _index("tiktok_returns", "shop_id", "order_id"),
+    flag_column(
+        "can_buyer_keep_item", "True when the buyer keeps the item (refund without return)."
+    ),
+    flag_column("is_combined_return", "True when several returns were combined into one."),
+    text_column("combined_return_id", "Id of the combined return this one belongs to."),
+    int_column("line_item_count", "Number of return line items."),
+    raw_column("return", "line items (`return_line_items`)"),
+    row_hash_column("return"),
+    *sync_columns(),
+    index("tiktok_returns", "shop_id", "update_time"),
+    index("tiktok_returns", "shop_id", "order_id"),
     comment="One row per return, refund or replacement request (API 202309 return object).",
 )
 
 return_line_items = sa.Table(
     "tiktok_return_line_items",
     metadata,
-    _key("shop_id", "TikTok shop id of the order's shop."),
-    _key("return_line_item_id", "TikTok return line item id."),
-    _text(
+    key_column("shop_id", "TikTok shop id of the order's shop."),
+    key_column("return_line_item_id", "TikTok return line item id."),
+    text_column(
         "return_id", "The return this line belongs to (tiktok_returns.return_id).", nullable=False
     ),
-    _text("order_id", "The order of the return (tiktok_orders.id)."),
-    _text(
+    text_column("order_id", "The order of the return (tiktok_orders.id)."),
+    text_column(
         "order_line_item_id",
         "The order line item that is returned (tiktok_order_line_items.id).",
     ),
-    _text("sku_id", "TikTok SKU id."),
-    _long_text("sku_name", "SKU name (variant)."),
-    _long_text("product_name", "Product title."),
-    _text("seller_sku", "The seller's own SKU code."),
-    _currency("`refund_amount.currency`"),
-    _money("refund_total", "Total refund for this line (`refund_amount.refund_total`)."),
-    _money("refund_subtotal", "Refund for the product (`refund_amount.refund_subtotal`)."),
-    _money("refund_shipping_fee", "Refunded shipping (`refund_amount.refund_shipping_fee`)."),
-    _money("refund_tax", "Refunded tax (`refund_amount.refund_tax`)."),
-    *_sync_columns(),
-    _index("tiktok_return_line_items", "shop_id", "return_id"),
+    text_column("sku_id", "TikTok SKU id."),
+    long_text_column("sku_name", "SKU name (variant)."),
+    long_text_column("product_name", "Product title."),
+    text_column("seller_sku", "The seller's own SKU code."),
+    currency_column("`refund_amount.currency`"),
+    money_column("refund_total", "Total refund for this line (`refund_amount.refund_total`)."),
+    money_column("refund_subtotal", "Refund for the product (`refund_amount.refund_subtotal`)."),
+    money_column("refund_shipping_fee", "Refunded shipping (`refund_amount.refund_shipping_fee`)."),
+    money_column("refund_tax", "Refunded tax (`refund_amount.refund_tax`)."),
+    *sync_columns(),
+    index("tiktok_return_line_items", "shop_id", "return_id"),
     comment="One row per returned order line item; replaced whenever its return is."
-    + _raw_in_parent("return line item", "return", "`tiktok_returns.raw -> 'return_line_items'`"),
+    + raw_in_parent("return line item", "return", "`tiktok_returns.raw -> 'return_line_items'`"),
 )
 
 sync_ledger = sa.Table(
@@ -459,8 +362,8 @@ sync_ledger = sa.Table(
         autoincrement=True,
         comment="Row id (increasing).",
     ),
-    _text("shop_id", "TikTok shop id that was synced.", nullable=False),
-    _text("entity", "What was synced: `orders`, `products` or `returns`.", nullable=False),
+    text_column("shop_id", "TikTok shop id that was synced.", nullable=False),
+    text_column("entity", "What was synced: `orders`, `products` or `returns`.", nullable=False),
     sa.Column(
         "window_start",
         UTCDateTime(),
@@ -473,27 +376,29 @@ sync_ledger = sa.Table(
         nullable=False,
         comment="End of the synced update_time window, UTC, exclusive.",
     ),
-    _text("status", "`success` (data committed) or `failed` (data rolled back).", nullable=False),
+    text_column(
+        "status", "`success` (data committed) or `failed` (data rolled back).", nullable=False
+    ),
     sa.Column(
         "api_total_count",
         sa.BigInteger,
         comment="TikTok's `total_count` for the window, as the search endpoint reported it.",
     ),
-    _int("items_received", "Distinct entity ids received from TikTok for the window."),
-    _int("pages", "Number of pages fetched."),
-    _int("inserted", "Entities that were new to the warehouse."),
-    _int("updated", "Entities that replaced an older stored version."),
-    _int("unchanged", "Entities identical to the stored version (nothing written)."),
-    _int("stale", "Entities older than the stored version (ignored)."),
-    _text("run_id", "Dagster run id."),
-    _text("partition_key", "Dagster partition key of the run."),
+    int_column("items_received", "Distinct entity ids received from TikTok for the window."),
+    int_column("pages", "Number of pages fetched."),
+    int_column("inserted", "Entities that were new to the warehouse."),
+    int_column("updated", "Entities that replaced an older stored version."),
+    int_column("unchanged", "Entities identical to the stored version (nothing written)."),
+    int_column("stale", "Entities older than the stored version (ignored)."),
+    text_column("run_id", "Dagster run id."),
+    text_column("partition_key", "Dagster partition key of the run."),
     sa.Column("started_at", UTCDateTime(), comment="When the sync of the window started, UTC."),
     sa.Column("finished_at", UTCDateTime(), comment="When the sync of the window ended, UTC."),
-    _long_text("error", "What went wrong, for failed syncs."),
+    long_text_column("error", "What went wrong, for failed syncs."),
     sa.CheckConstraint("entity IN ('orders', 'products', 'returns')", name="entity"),
     sa.CheckConstraint("status IN ('success', 'failed')", name="status"),
-    _index("tiktok_sync_ledger", "shop_id", "entity", "window_start"),
-    _index("tiktok_sync_ledger", "entity", "finished_at"),
+    index("tiktok_sync_ledger", "shop_id", "entity", "window_start"),
+    index("tiktok_sync_ledger", "entity", "finished_at"),
     comment="One row per sync attempt of a (shop, entity, time window): what TikTok reported "
     "and what the warehouse did with it. Used by freshness and completeness checks.",
 )

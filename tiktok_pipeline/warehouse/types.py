@@ -22,8 +22,9 @@ class Money(sa.types.TypeDecorator):
 
     def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine:
         """``NUMERIC`` everywhere; SQLite gives floats, see :meth:`process_result_value`."""
-        asdecimal = dialect.name != "sqlite"
-        return dialect.type_descriptor(sa.Numeric(asdecimal=asdecimal))
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.Numeric(asdecimal=False))
+        return dialect.type_descriptor(sa.Numeric(asdecimal=True))
 
     def process_result_value(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
         """A Decimal from the stored value (Decimal on Postgres, float or int on SQLite)."""

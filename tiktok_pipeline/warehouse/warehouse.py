@@ -12,19 +12,21 @@ import sqlalchemy as sa
 
 from tiktok_pipeline.config import ConfigurationError, load_settings
 from tiktok_pipeline.db import is_sqlite, shared_engine, utcnow
-from tiktok_pipeline.warehouse import ledger, loader, migrate, schema
+from tiktok_pipeline.warehouse import columns, ledger, loader, migrate, schema
 from tiktok_pipeline.warehouse.ledger import LedgerEntry
+from tiktok_pipeline.warehouse.objects import ObjectTables
 from tiktok_pipeline.warehouse.result import LoadResult
 
 logger = logging.getLogger(__name__)
 
-Entity = Mapping[str, Any]
+#: One object exactly as TikTok's API returns it (an order, a product, a return).
+TikTokObject = Mapping[str, Any]
 
 
 def _check_load_args(shop_id: str, source: str, synced_at: datetime | None) -> datetime:
     if not isinstance(shop_id, str) or not shop_id:
         raise ValueError(f"shop_id must be a non-empty string (TikTok's shop id); got {shop_id!r}")
-    if source not in schema.SOURCES:
+    if source not in columns.SOURCES:
         raise ValueError(f"source must be 'poll' or 'webhook'; got {source!r}")
     if synced_at is None:
         return utcnow()
@@ -39,85 +41,37 @@ class WarehouseTransaction:
     def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection
 
-    def _load(
+    def load(
         self,
-        spec: loader.EntitySpec,
+        tables: ObjectTables,
         shop_id: str,
-        entities: Iterable[Entity],
-        source: str,
-        synced_at: datetime | None,
-    ) -> LoadResult:
-        synced_at = _check_load_args(shop_id, source, synced_at)
-        return loader.load(
-            self.connection, spec, shop_id, entities, source=source, synced_at=synced_at
-        )
-
-    def load_orders(
-        self,
-        shop_id: str,
-        orders: Iterable[Entity],
+        objects: Iterable[TikTokObject],
         *,
         source: str = "poll",
         synced_at: datetime | None = None,
     ) -> LoadResult:
-        """Upserts orders (and replaces their line items) of one shop.
+        """Upserts ``objects`` of one shop into ``tables`` and replaces their children.
 
         Args:
-            shop_id: TikTok shop id the orders belong to.
-            orders: Order objects exactly as TikTok's order endpoints return them.
+            tables: what the objects are: :data:`ORDER_TABLES`, :data:`PRODUCT_TABLES` or
+                :data:`RETURN_TABLES`.
+            shop_id: TikTok shop id the objects belong to.
+            objects: objects exactly as TikTok's endpoints return them (for returns: the
+                ``return_orders`` of Search Returns).
             source: ``poll`` or ``webhook``, stored in ``_source``.
             synced_at: Time stored in ``_synced_at`` of written rows (default: now, UTC).
 
         Returns:
-            Counts for ``tiktok_orders`` and ``tiktok_order_line_items``.
+            Counts for each of ``tables.table_names`` (e.g. ``tiktok_orders`` and
+            ``tiktok_order_line_items``).
 
         Raises:
-            ValueError: an order has no ``id`` or a field cannot be read.
+            ValueError: an object has no id or a field cannot be read.
         """
-        return self._load(loader.ORDERS, shop_id, orders, source, synced_at)
-
-    def load_products(
-        self,
-        shop_id: str,
-        products: Iterable[Entity],
-        *,
-        source: str = "poll",
-        synced_at: datetime | None = None,
-    ) -> LoadResult:
-        """Upserts products (and replaces their SKUs and inventory) of one shop.
-
-        Args:
-            shop_id: TikTok shop id the products belong to.
-            products: Product objects exactly as TikTok's product endpoints return them.
-            source: ``poll`` or ``webhook``, stored in ``_source``.
-            synced_at: Time stored in ``_synced_at`` of written rows (default: now, UTC).
-
-        Returns:
-            Counts for ``tiktok_products``, ``tiktok_product_skus`` and
-            ``tiktok_product_sku_inventory``.
-        """
-        return self._load(loader.PRODUCTS, shop_id, products, source, synced_at)
-
-    def load_returns(
-        self,
-        shop_id: str,
-        returns: Iterable[Entity],
-        *,
-        source: str = "poll",
-        synced_at: datetime | None = None,
-    ) -> LoadResult:
-        """Upserts returns (and replaces their line items) of one shop.
-
-        Args:
-            shop_id: TikTok shop id the returns belong to.
-            returns: Return objects exactly as Search Returns gives them (``return_orders``).
-            source: ``poll`` or ``webhook``, stored in ``_source``.
-            synced_at: Time stored in ``_synced_at`` of written rows (default: now, UTC).
-
-        Returns:
-            Counts for ``tiktok_returns`` and ``tiktok_return_line_items``.
-        """
-        return self._load(loader.RETURNS, shop_id, returns, source, synced_at)
+        synced_at = _check_load_args(shop_id, source, synced_at)
+        return loader.load(
+            self.connection, tables, shop_id, objects, source=source, synced_at=synced_at
+        )
 
     def record_sync(
         self,
@@ -165,8 +119,8 @@ class WarehouseTransaction:
 class Warehouse:
     """The analytic tables of one database (SQLite or Postgres).
 
-    Create it with :meth:`from_url`. Each ``load_*`` method runs in its own transaction;
-    use :meth:`begin` to commit several loads and a ledger entry together.
+    Create it with :meth:`from_url`. :meth:`load` runs in a transaction of its own; use
+    :meth:`begin` to commit several loads and a ledger entry together.
     """
 
     def __init__(self, engine: sa.Engine) -> None:
@@ -218,41 +172,18 @@ class Warehouse:
         with self.engine.begin() as connection:
             yield WarehouseTransaction(connection)
 
-    def load_orders(
+    def load(
         self,
+        tables: ObjectTables,
         shop_id: str,
-        orders: Iterable[Entity],
+        objects: Iterable[TikTokObject],
         *,
         source: str = "poll",
         synced_at: datetime | None = None,
     ) -> LoadResult:
-        """:meth:`WarehouseTransaction.load_orders` in a transaction of its own."""
+        """:meth:`WarehouseTransaction.load` in a transaction of its own."""
         with self.begin() as tx:
-            return tx.load_orders(shop_id, orders, source=source, synced_at=synced_at)
-
-    def load_products(
-        self,
-        shop_id: str,
-        products: Iterable[Entity],
-        *,
-        source: str = "poll",
-        synced_at: datetime | None = None,
-    ) -> LoadResult:
-        """:meth:`WarehouseTransaction.load_products` in a transaction of its own."""
-        with self.begin() as tx:
-            return tx.load_products(shop_id, products, source=source, synced_at=synced_at)
-
-    def load_returns(
-        self,
-        shop_id: str,
-        returns: Iterable[Entity],
-        *,
-        source: str = "poll",
-        synced_at: datetime | None = None,
-    ) -> LoadResult:
-        """:meth:`WarehouseTransaction.load_returns` in a transaction of its own."""
-        with self.begin() as tx:
-            return tx.load_returns(shop_id, returns, source=source, synced_at=synced_at)
+            return tx.load(tables, shop_id, objects, source=source, synced_at=synced_at)
 
     def record_sync_failure(
         self,

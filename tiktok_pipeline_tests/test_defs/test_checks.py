@@ -11,13 +11,13 @@ import sqlalchemy as sa
 
 from tiktok_pipeline.defs.ingestion.jobs import sync_run_config
 from tiktok_pipeline.store import ShopStatus, Store
+from tiktok_pipeline.warehouse import ORDER_TABLES
 from tiktok_pipeline.warehouse.schema import sync_ledger
 from tiktok_pipeline_tests.test_defs.conftest import ANCHOR, authorize_seller, day_key
 
 pytestmark = pytest.mark.parametrize(
     "database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
-
 
 
 def _evaluate(defs, instance, asset: str, name: str) -> dg.AssetCheckEvaluation:
@@ -95,7 +95,7 @@ def test_an_order_under_two_shops_fails_the_uniqueness_check(synced, warehouse, 
     with warehouse.engine.begin() as connection:
         order = connection.execute(sa.text("SELECT id, raw FROM tiktok_orders LIMIT 1")).first()
     payload = order.raw if isinstance(order.raw, dict) else json.loads(order.raw)
-    warehouse.load_orders(synced[1], [payload], source="poll")
+    warehouse.load(ORDER_TABLES, synced[1], [payload], source="poll")
     result = _evaluate(defs, instance, *check)
     assert not result.passed
     assert result.metadata["ids_in_several_shops"].value == [order.id]

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from tiktok_pipeline.defs.ingestion.jobs import sync_run_config
 from tiktok_pipeline.sandbox import SandboxConfig, run_sandbox
 from tiktok_pipeline.store import Store
+from tiktok_pipeline.warehouse import ORDER_TABLES
 from tiktok_pipeline_tests.test_defs.conftest import ANCHOR, authorize_seller, day_key
 
 DAY = day_key(3)
@@ -130,7 +131,7 @@ def test_an_older_payload_never_overwrites_a_newer_row(sandbox, store, warehouse
     newer = dict(sandbox.control.truth("orders", shop_id, **_window(DAY))[0])
     newer["update_time"] += 3600
     newer["status"] = "COMPLETED"
-    warehouse.load_orders(shop_id, [newer], source="webhook")
+    warehouse.load(ORDER_TABLES, shop_id, [newer], source="webhook")
     result = _run(defs, instance, DAY)
     assert result.success
     row = _rows(

@@ -8,7 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from tiktok_pipeline.warehouse import LoadResult, TableCounts, Warehouse, loader, schema
+from tiktok_pipeline.warehouse import (
+    ORDER_TABLES,
+    LoadResult,
+    TableCounts,
+    Warehouse,
+    loader,
+    schema,
+)
 from tiktok_pipeline_tests.test_warehouse import factories as f
 from tiktok_pipeline_tests.test_warehouse.conftest import SHOP, table_rows, wait_until_blocked
 
@@ -23,9 +30,9 @@ def test_postgres_concurrent_insert_of_an_older_version_loses(postgres_url: str)
     second = Warehouse(sa.create_engine(postgres_url, connect_args={"application_name": "late"}))
     try:
         with ThreadPoolExecutor(1) as pool, first.begin() as tx:
-            tx.load_orders(SHOP, [NEWER])
+            tx.load(ORDER_TABLES, SHOP, [NEWER])
             # Not committed yet: the other writer sees no row and tries to insert its own.
-            late = pool.submit(second.load_orders, SHOP, [OLDER])
+            late = pool.submit(second.load, ORDER_TABLES, SHOP, [OLDER])
             wait_until_blocked(first, "late", late)
         result: LoadResult = late.result()
     finally:
@@ -44,8 +51,8 @@ def test_postgres_concurrent_identical_insert_counts_as_unchanged(postgres_url: 
     second = Warehouse(sa.create_engine(postgres_url, connect_args={"application_name": "same"}))
     try:
         with ThreadPoolExecutor(1) as pool, first.begin() as tx:
-            tx.load_orders(SHOP, [NEWER])
-            late = pool.submit(second.load_orders, SHOP, [NEWER])
+            tx.load(ORDER_TABLES, SHOP, [NEWER])
+            late = pool.submit(second.load, ORDER_TABLES, SHOP, [NEWER])
             wait_until_blocked(first, "same", late)
         result = late.result()
     finally:
@@ -72,7 +79,7 @@ def test_writers_racing_in_any_order_end_with_the_newest(
 
     def load(orders: list[dict]) -> LoadResult:
         start.wait()
-        return warehouse.load_orders(SHOP, orders)
+        return warehouse.load(ORDER_TABLES, SHOP, orders)
 
     with ThreadPoolExecutor(len(versions)) as pool:
         results = list(pool.map(load, versions))

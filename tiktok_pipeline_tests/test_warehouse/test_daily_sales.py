@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from tiktok_pipeline.warehouse import Warehouse, schema
+from tiktok_pipeline.warehouse import ORDER_TABLES, RETURN_TABLES, Warehouse, schema
 from tiktok_pipeline_tests.test_warehouse import factories as f
 from tiktok_pipeline_tests.test_warehouse.conftest import OTHER_SHOP, SHOP
 
@@ -87,9 +87,10 @@ def _load_data_set(wh: Warehouse) -> None:
         ),
     ]
     with wh.begin() as tx:
-        tx.load_orders(SHOP, orders)
-        tx.load_returns(SHOP, returns)
-        tx.load_orders(
+        tx.load(ORDER_TABLES, SHOP, orders)
+        tx.load(RETURN_TABLES, SHOP, returns)
+        tx.load(
+            ORDER_TABLES,
             OTHER_SHOP,
             [
                 f.order(
@@ -160,8 +161,8 @@ def test_daily_sales_figures(warehouse: Warehouse):
 
 def test_daily_sales_follows_updates(warehouse: Warehouse):
     order = f.order("A", status="AWAITING_SHIPMENT", update_time=100, line_items=_items(2))
-    warehouse.load_orders(SHOP, [order])
-    warehouse.load_orders(SHOP, [f.changed(order, status="CANCELLED", update_time=200)])
+    warehouse.load(ORDER_TABLES, SHOP, [order])
+    warehouse.load(ORDER_TABLES, SHOP, [f.changed(order, status="CANCELLED", update_time=200)])
     with warehouse.engine.connect() as connection:
         (row,) = connection.execute(sa.select(schema.daily_sales)).mappings().all()
     assert (row["orders"], row["cancelled_orders"], row["units"]) == (0, 1, 0)

@@ -7,7 +7,13 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from tiktok_pipeline.warehouse import Warehouse, schema
+from tiktok_pipeline.warehouse import (
+    ORDER_TABLES,
+    PRODUCT_TABLES,
+    RETURN_TABLES,
+    Warehouse,
+    schema,
+)
 from tiktok_pipeline.warehouse.dictionary import (
     EXAMPLE_QUERIES,
     PANDAS_EXAMPLE,
@@ -42,10 +48,12 @@ def test_view_description_matches_the_database_view(warehouse: Warehouse):
 
 
 def test_example_queries_run(warehouse: Warehouse):
-    warehouse.load_orders(SHOP, [f.order("1", create_time=1717243200), f.order("2")])
-    warehouse.load_products(SHOP, [f.product("p")])
-    warehouse.load_returns(
-        SHOP, [f.return_("r", order_id="1", lines=[f.return_line("r1", order_line_item_id="11")])]
+    warehouse.load(ORDER_TABLES, SHOP, [f.order("1", create_time=1717243200), f.order("2")])
+    warehouse.load(PRODUCT_TABLES, SHOP, [f.product("p")])
+    warehouse.load(
+        RETURN_TABLES,
+        SHOP,
+        [f.return_("r", order_id="1", lines=[f.return_line("r1", order_line_item_id="11")])],
     )
     results = {}
     with warehouse.engine.connect() as connection:

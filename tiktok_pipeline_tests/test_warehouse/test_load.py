@@ -9,7 +9,15 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tiktok_pipeline.warehouse import TableCounts, Warehouse, loader, schema
+from tiktok_pipeline.warehouse import (
+    ORDER_TABLES,
+    PRODUCT_TABLES,
+    RETURN_TABLES,
+    TableCounts,
+    Warehouse,
+    loader,
+    schema,
+)
 from tiktok_pipeline_tests.test_warehouse import factories as f
 from tiktok_pipeline_tests.test_warehouse.conftest import OTHER_SHOP, SHOP, snapshot, table_rows
 
@@ -41,7 +49,7 @@ def test_order_round_trip_keeps_types_exact(warehouse: Warehouse):
     data["unknown_new_field"] = {"nested": [1, 2, "\\x"]}
     synced_at = datetime(2024, 7, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
-    warehouse.load_orders(SHOP, [data], synced_at=synced_at, source="webhook")
+    warehouse.load(ORDER_TABLES, SHOP, [data], synced_at=synced_at, source="webhook")
 
     row = _order(warehouse)
     assert row["total_amount"] == Decimal("12345678901234.56")
@@ -66,22 +74,22 @@ def test_counts_for_insert_unchanged_update_and_stale(warehouse: Warehouse):
     v1 = f.order(ORDER_ID, update_time=1000, status="AWAITING_SHIPMENT")
     v2 = f.changed(v1, update_time=2000, status="IN_TRANSIT")
 
-    first = warehouse.load_orders(SHOP, [v1, f.order("2", update_time=1000)])
+    first = warehouse.load(ORDER_TABLES, SHOP, [v1, f.order("2", update_time=1000)])
     assert first["tiktok_orders"] == TableCounts(inserted=2)
     assert first["tiktok_order_line_items"] == TableCounts(inserted=4)
     assert sorted(first.changed_ids) == ["2", ORDER_ID]
 
-    again = warehouse.load_orders(SHOP, [v1])
+    again = warehouse.load(ORDER_TABLES, SHOP, [v1])
     assert again["tiktok_orders"] == TableCounts(unchanged=1)
     assert again["tiktok_order_line_items"] == TableCounts()
     assert again.changed_ids == ()
 
-    newer = warehouse.load_orders(SHOP, [v2])
+    newer = warehouse.load(ORDER_TABLES, SHOP, [v2])
     assert newer["tiktok_orders"] == TableCounts(updated=1)
     assert newer["tiktok_order_line_items"] == TableCounts(inserted=2, deleted=2)
     assert _order(warehouse)["status"] == "IN_TRANSIT"
 
-    late = warehouse.load_orders(SHOP, [v1])
+    late = warehouse.load(ORDER_TABLES, SHOP, [v1])
     assert late["tiktok_orders"] == TableCounts(stale=1)
     assert _order(warehouse)["status"] == "IN_TRANSIT"
     assert _order(warehouse)["update_time"] == 2000
@@ -92,10 +100,10 @@ def test_an_older_payload_never_overwrites_a_newer_one(warehouse: Warehouse):
     older = f.changed(
         newest, update_time=4999, status="AWAITING_SHIPMENT", line_items=[f.line_item("9")]
     )
-    warehouse.load_orders(SHOP, [newest])
+    warehouse.load(ORDER_TABLES, SHOP, [newest])
     before = snapshot(warehouse)
 
-    result = warehouse.load_orders(SHOP, [older], source="webhook")
+    result = warehouse.load(ORDER_TABLES, SHOP, [older], source="webhook")
 
     assert result["tiktok_orders"] == TableCounts(stale=1)
     assert snapshot(warehouse) == before
@@ -104,8 +112,8 @@ def test_an_older_payload_never_overwrites_a_newer_one(warehouse: Warehouse):
 def test_equal_update_time_with_other_content_updates(warehouse: Warehouse):
     v1 = f.order(ORDER_ID, update_time=3000, status="AWAITING_SHIPMENT")
     same_time = f.changed(v1, status="AWAITING_COLLECTION")
-    warehouse.load_orders(SHOP, [v1])
-    result = warehouse.load_orders(SHOP, [same_time])
+    warehouse.load(ORDER_TABLES, SHOP, [v1])
+    result = warehouse.load(ORDER_TABLES, SHOP, [same_time])
     assert result["tiktok_orders"] == TableCounts(updated=1)
     assert _order(warehouse)["status"] == "AWAITING_COLLECTION"
 
@@ -114,10 +122,10 @@ def test_an_order_that_loses_a_line_item_loses_the_row(warehouse: Warehouse):
     items = [f.line_item("11"), f.line_item("12"), f.line_item("13")]
     v1 = f.order(ORDER_ID, update_time=1000, line_items=items)
     v2 = f.changed(v1, update_time=1100, line_items=items[:1] + items[2:])
-    warehouse.load_orders(SHOP, [v1, f.order("other", update_time=1000)])
+    warehouse.load(ORDER_TABLES, SHOP, [v1, f.order("other", update_time=1000)])
     assert _line_item_ids(warehouse) == ["11", "12", "13"]
 
-    result = warehouse.load_orders(SHOP, [v2])
+    result = warehouse.load(ORDER_TABLES, SHOP, [v2])
 
     assert _line_item_ids(warehouse) == ["11", "13"]
     assert result["tiktok_order_line_items"] == TableCounts(inserted=2, deleted=3)
@@ -131,16 +139,16 @@ def test_rerun_changes_nothing_not_even_synced_at(warehouse: Warehouse):
     returns = [f.return_(str(700 + n), order_id=str(n)) for n in range(5)]
     first_sync = datetime(2024, 7, 1, tzinfo=UTC)
     with warehouse.begin() as tx:
-        tx.load_orders(SHOP, orders, synced_at=first_sync)
-        tx.load_products(SHOP, products, synced_at=first_sync)
-        tx.load_returns(SHOP, returns, synced_at=first_sync)
+        tx.load(ORDER_TABLES, SHOP, orders, synced_at=first_sync)
+        tx.load(PRODUCT_TABLES, SHOP, products, synced_at=first_sync)
+        tx.load(RETURN_TABLES, SHOP, returns, synced_at=first_sync)
     before = snapshot(warehouse)
 
     with warehouse.begin() as tx:
         results = (
-            tx.load_orders(SHOP, orders, source="webhook")
-            + tx.load_products(SHOP, products, source="webhook")
-            + tx.load_returns(SHOP, returns, source="webhook")
+            tx.load(ORDER_TABLES, SHOP, orders, source="webhook")
+            + tx.load(PRODUCT_TABLES, SHOP, products, source="webhook")
+            + tx.load(RETURN_TABLES, SHOP, returns, source="webhook")
         )
 
     assert snapshot(warehouse) == before
@@ -155,15 +163,15 @@ def test_duplicates_in_one_load_keep_the_newest(warehouse: Warehouse):
     older = f.changed(newest, update_time=1000, status="AWAITING_SHIPMENT")
     tie_later = f.changed(newest, status="DELIVERED")
 
-    result = warehouse.load_orders(SHOP, [newest, older, tie_later])
+    result = warehouse.load(ORDER_TABLES, SHOP, [newest, older, tie_later])
 
     assert result["tiktok_orders"] == TableCounts(inserted=1)
     assert _order(warehouse)["status"] == "DELIVERED"
 
 
 def test_shops_are_kept_apart(warehouse: Warehouse):
-    warehouse.load_orders(SHOP, [f.order(ORDER_ID, status="IN_TRANSIT")])
-    result = warehouse.load_orders(OTHER_SHOP, [f.order(ORDER_ID, status="UNPAID")])
+    warehouse.load(ORDER_TABLES, SHOP, [f.order(ORDER_ID, status="IN_TRANSIT")])
+    result = warehouse.load(ORDER_TABLES, OTHER_SHOP, [f.order(ORDER_ID, status="UNPAID")])
     assert result["tiktok_orders"] == TableCounts(inserted=1)
     assert _order(warehouse, shop_id=SHOP)["status"] == "IN_TRANSIT"
     assert _order(warehouse, shop_id=OTHER_SHOP)["status"] == "UNPAID"
@@ -172,9 +180,9 @@ def test_shops_are_kept_apart(warehouse: Warehouse):
 def test_many_batches(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(loader, "BATCH_SIZE", 7)
     orders = [f.order(str(1000 + n), update_time=5000) for n in range(50)]
-    assert warehouse.load_orders(SHOP, orders)["tiktok_orders"] == TableCounts(inserted=50)
+    assert warehouse.load(ORDER_TABLES, SHOP, orders)["tiktok_orders"] == TableCounts(inserted=50)
     changed = [f.changed(o, update_time=6000) if n % 2 else o for n, o in enumerate(orders)]
-    result = warehouse.load_orders(SHOP, changed)
+    result = warehouse.load(ORDER_TABLES, SHOP, changed)
     assert result["tiktok_orders"] == TableCounts(updated=25, unchanged=25)
     assert result["tiktok_order_line_items"] == TableCounts(inserted=50, deleted=50)
     assert len(table_rows(warehouse, schema.order_line_items)) == 100
@@ -182,11 +190,11 @@ def test_many_batches(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch):
 
 def test_products_replace_skus_and_inventory(warehouse: Warehouse):
     v1 = f.product("555", update_time=1000)
-    warehouse.load_products(SHOP, [v1])
+    warehouse.load(PRODUCT_TABLES, SHOP, [v1])
     assert len(table_rows(warehouse, schema.product_sku_inventory)) == 3
 
     v2 = f.changed(v1, update_time=1001, skus=[f.sku("5551", stock={"7068517275539719942": 7})])
-    result = warehouse.load_products(SHOP, [v2])
+    result = warehouse.load(PRODUCT_TABLES, SHOP, [v2])
 
     assert result["tiktok_products"] == TableCounts(updated=1)
     assert result["tiktok_product_skus"] == TableCounts(inserted=1, deleted=2)
@@ -205,9 +213,9 @@ def test_products_replace_skus_and_inventory(warehouse: Warehouse):
 
 def test_returns_and_their_line_items(warehouse: Warehouse):
     v1 = f.return_("4035", return_status="RETURN_OR_REFUND_REQUEST_PENDING", update_time=10)
-    warehouse.load_returns(SHOP, [v1])
+    warehouse.load(RETURN_TABLES, SHOP, [v1])
     v2 = f.changed(v1, update_time=20, return_status="RETURN_OR_REFUND_REQUEST_SUCCESS")
-    result = warehouse.load_returns(SHOP, [v2])
+    result = warehouse.load(RETURN_TABLES, SHOP, [v2])
     assert result["tiktok_returns"] == TableCounts(updated=1)
     (row,) = table_rows(warehouse, schema.returns)
     assert row["return_status"] == "RETURN_OR_REFUND_REQUEST_SUCCESS"
@@ -217,8 +225,10 @@ def test_returns_and_their_line_items(warehouse: Warehouse):
 
 
 def test_a_line_item_moving_to_another_order_moves_its_row(warehouse: Warehouse):
-    warehouse.load_orders(SHOP, [f.order("A", line_items=[f.line_item("x1"), f.line_item("x2")])])
-    result = warehouse.load_orders(SHOP, [f.order("B", line_items=[f.line_item("x2")])])
+    warehouse.load(
+        ORDER_TABLES, SHOP, [f.order("A", line_items=[f.line_item("x1"), f.line_item("x2")])]
+    )
+    result = warehouse.load(ORDER_TABLES, SHOP, [f.order("B", line_items=[f.line_item("x2")])])
     assert result["tiktok_orders"] == TableCounts(inserted=1)
     owners = {r["id"]: r["order_id"] for r in table_rows(warehouse, schema.order_line_items)}
     assert owners == {"x1": "A", "x2": "B"}
@@ -226,28 +236,28 @@ def test_a_line_item_moving_to_another_order_moves_its_row(warehouse: Warehouse)
 
 def test_a_malformed_entity_raises_naming_shop_and_entity(warehouse: Warehouse):
     with pytest.raises(ValueError, match=rf"order at position 1 of shop '{SHOP}'.*has no 'id'"):
-        warehouse.load_orders(SHOP, [f.order("1"), {"status": "UNPAID"}])
+        warehouse.load(ORDER_TABLES, SHOP, [f.order("1"), {"status": "UNPAID"}])
     bad_money = f.order("2")
     bad_money["payment"]["tax"] = "n/a"
     with pytest.raises(ValueError, match=r"order '2' of shop .*payment\.tax"):
-        warehouse.load_orders(SHOP, [bad_money])
+        warehouse.load(ORDER_TABLES, SHOP, [bad_money])
     with pytest.raises(ValueError, match="return at position 0"):
-        warehouse.load_returns(SHOP, [{"id": "not-a-return-id"}])
+        warehouse.load(RETURN_TABLES, SHOP, [{"id": "not-a-return-id"}])
     with pytest.raises(ValueError, match="source must be 'poll' or 'webhook'"):
-        warehouse.load_orders(SHOP, [f.order("3")], source="api")
+        warehouse.load(ORDER_TABLES, SHOP, [f.order("3")], source="api")
     assert table_rows(warehouse, schema.orders) == []
 
 
 def test_missing_update_time_never_replaces_a_known_one(warehouse: Warehouse):
-    warehouse.load_orders(SHOP, [f.order(ORDER_ID, update_time=1000, status="IN_TRANSIT")])
+    warehouse.load(ORDER_TABLES, SHOP, [f.order(ORDER_ID, update_time=1000, status="IN_TRANSIT")])
     undated = f.order(ORDER_ID, status="UNPAID")
     del undated["update_time"]
-    assert warehouse.load_orders(SHOP, [undated])["tiktok_orders"] == TableCounts(stale=1)
+    assert warehouse.load(ORDER_TABLES, SHOP, [undated])["tiktok_orders"] == TableCounts(stale=1)
     assert _order(warehouse)["status"] == "IN_TRANSIT"
 
 
 def test_raw_is_queryable_json(warehouse: Warehouse):
-    warehouse.load_orders(SHOP, [f.order(ORDER_ID)])
+    warehouse.load(ORDER_TABLES, SHOP, [f.order(ORDER_ID)])
     with warehouse.engine.connect() as connection:
         raw = connection.execute(sa.select(schema.orders.c.raw)).scalar_one()
         if connection.dialect.name == "postgresql":
@@ -270,12 +280,12 @@ def test_values_that_copy_must_quote_round_trip(warehouse: Warehouse):
     items = [f.line_item(f"li{n}", product_name=text) for n, text in enumerate(tricky)]
     v1 = f.order(ORDER_ID, update_time=1000, line_items=items, buyer_message="\x01\t\\N")
     product = f.product("p1", skus=[f.sku("s1", stock={"": 4, "w\t1": 5})])
-    warehouse.load_orders(SHOP, [v1])
-    warehouse.load_products(SHOP, [product])
+    warehouse.load(ORDER_TABLES, SHOP, [v1])
+    warehouse.load(PRODUCT_TABLES, SHOP, [product])
     v2 = f.changed(v1, update_time=2000, status="\\N")
 
     for version in (v1, v2):
-        warehouse.load_orders(SHOP, [version])
+        warehouse.load(ORDER_TABLES, SHOP, [version])
         row = _order(warehouse)
         assert row["raw"] == version and row["status"] == version["status"]
         lines = table_rows(warehouse, schema.order_line_items)
@@ -293,7 +303,7 @@ def test_values_that_copy_must_quote_round_trip(warehouse: Warehouse):
 def test_timestamps_round_trip_exactly(warehouse: Warehouse, seconds: int):
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     data = f.order(ORDER_ID, create_time=seconds, paid_time=seconds + 3601)
-    warehouse.load_orders(SHOP, [data])
+    warehouse.load(ORDER_TABLES, SHOP, [data])
     row = _order(warehouse)
     assert row["created_at"] == epoch + timedelta(seconds=seconds)
     assert row["paid_at"] == epoch + timedelta(seconds=seconds + 3601)

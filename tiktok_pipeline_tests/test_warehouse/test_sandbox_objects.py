@@ -9,7 +9,13 @@ import pytest
 import sqlalchemy as sa
 
 from tiktok_pipeline.sandbox import RunningSandbox, SandboxConfig, run_sandbox
-from tiktok_pipeline.warehouse import Warehouse, schema
+from tiktok_pipeline.warehouse import (
+    ORDER_TABLES,
+    PRODUCT_TABLES,
+    RETURN_TABLES,
+    Warehouse,
+    schema,
+)
 
 ENTITY_TABLES = {
     "orders": schema.orders,
@@ -35,9 +41,11 @@ def _load_truth(wh: Warehouse, sandbox: RunningSandbox) -> dict:
     for shop in sandbox.shops:
         with wh.begin() as tx:
             results[shop.id] = (
-                tx.load_orders(shop.id, sandbox.control.truth("orders", shop_id=shop.id))
-                + tx.load_products(shop.id, sandbox.control.truth("products", shop_id=shop.id))
-                + tx.load_returns(shop.id, sandbox.control.truth("returns", shop_id=shop.id))
+                tx.load(ORDER_TABLES, shop.id, sandbox.control.truth("orders", shop_id=shop.id))
+                + tx.load(
+                    PRODUCT_TABLES, shop.id, sandbox.control.truth("products", shop_id=shop.id)
+                )
+                + tx.load(RETURN_TABLES, shop.id, sandbox.control.truth("returns", shop_id=shop.id))
             )
     return results
 

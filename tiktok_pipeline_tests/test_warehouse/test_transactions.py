@@ -6,7 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tiktok_pipeline.warehouse import LoadResult, TableCounts, Warehouse, schema
+from tiktok_pipeline.warehouse import (
+    ORDER_TABLES,
+    PRODUCT_TABLES,
+    RETURN_TABLES,
+    LoadResult,
+    TableCounts,
+    Warehouse,
+    schema,
+)
 from tiktok_pipeline_tests.test_warehouse import factories as f
 from tiktok_pipeline_tests.test_warehouse.conftest import OTHER_SHOP, SHOP, snapshot, table_rows
 
@@ -19,13 +27,13 @@ class Boom(Exception):
 
 
 def test_rollback_leaves_nothing(warehouse: Warehouse):
-    warehouse.load_orders(SHOP, [f.order("kept", update_time=100)])
+    warehouse.load(ORDER_TABLES, SHOP, [f.order("kept", update_time=100)])
     before = snapshot(warehouse)
 
     with pytest.raises(Boom), warehouse.begin() as tx:
-        tx.load_orders(SHOP, [f.order("new"), f.order("kept", update_time=200, status="X")])
-        tx.load_products(SHOP, [f.product("p1")])
-        tx.load_returns(SHOP, [f.return_("r1")])
+        tx.load(ORDER_TABLES, SHOP, [f.order("new"), f.order("kept", update_time=200, status="X")])
+        tx.load(PRODUCT_TABLES, SHOP, [f.product("p1")])
+        tx.load(RETURN_TABLES, SHOP, [f.return_("r1")])
         tx.record_sync(shop_id=SHOP, entity="orders", window_start=START, window_end=START + HOUR)
         raise Boom
 
@@ -34,7 +42,7 @@ def test_rollback_leaves_nothing(warehouse: Warehouse):
 
 def test_record_sync_commits_with_the_data(warehouse: Warehouse):
     with warehouse.begin() as tx:
-        result = tx.load_orders(SHOP, [f.order("1"), f.order("2"), f.order("1")])
+        result = tx.load(ORDER_TABLES, SHOP, [f.order("1"), f.order("2"), f.order("1")])
         ledger_id = tx.record_sync(
             shop_id=SHOP,
             entity="orders",
@@ -64,7 +72,7 @@ def test_record_sync_commits_with_the_data(warehouse: Warehouse):
 
 def test_a_failed_window_keeps_its_ledger_entry_but_not_its_data(warehouse: Warehouse):
     with pytest.raises(Boom), warehouse.begin() as tx:
-        tx.load_orders(SHOP, [f.order("1")])
+        tx.load(ORDER_TABLES, SHOP, [f.order("1")])
         raise Boom
     warehouse.record_sync_failure(
         shop_id=SHOP,

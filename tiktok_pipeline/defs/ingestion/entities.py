@@ -1,9 +1,51 @@
-"""What differs between orders, products and returns when they are pulled by time window."""
+"""The entities the pipeline syncs by ``update_time`` window: how each is fetched and stored.
+
+An :class:`Entity` ties together, by plain references, the client's search for one window
+(its fetch function, over :class:`~tiktok_pipeline.client.ShopAPI`) and the warehouse tables
+a page is written to (:class:`~tiktok_pipeline.warehouse.ObjectTables`, which carries the
+mapping and the tables). To sync a new entity, write its fetch function and its
+``ObjectTables`` (with its mapping and tables), and add an ``Entity`` to :data:`ENTITIES`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+
+from tiktok_pipeline.client import Page, ShopAPI
+from tiktok_pipeline.warehouse import ORDER_TABLES, PRODUCT_TABLES, RETURN_TABLES, ObjectTables
+
+#: Fetches every page of one shop's objects updated in ``[start, end)``.
+Fetch = Callable[[ShopAPI, datetime, datetime], Iterable[Page]]
+
+
+def updated_between(start: datetime, end: datetime) -> dict[str, int]:
+    """The search filter for objects updated in ``[start, end)`` (``update_time_lt``)."""
+    return {"update_time_ge": int(start.timestamp()), "update_time_lt": int(end.timestamp())}
+
+
+def updated_between_inclusive(start: datetime, end: datetime) -> dict[str, int]:
+    """The same window for a search whose upper bound is inclusive (``update_time_le``).
+
+    On whole seconds, ``[a, b)`` is ``[a, b - 1]``.
+    """
+    return {"update_time_ge": int(start.timestamp()), "update_time_le": int(end.timestamp()) - 1}
+
+
+def fetch_orders(api: ShopAPI, start: datetime, end: datetime) -> Iterable[Page]:
+    """Search Orders, 100 per page (TikTok's largest), updated in ``[start, end)``."""
+    return api.order.pages(query={"page_size": 100}, body=updated_between(start, end))
+
+
+def fetch_products(api: ShopAPI, start: datetime, end: datetime) -> Iterable[Page]:
+    """Search Products, 100 per page; its filter's upper bound is inclusive."""
+    return api.product.pages(query={"page_size": 100}, body=updated_between_inclusive(start, end))
+
+
+def fetch_returns(api: ShopAPI, start: datetime, end: datetime) -> Iterable[Page]:
+    """Search Returns, 50 per page (TikTok's largest), updated in ``[start, end)``."""
+    return api.returns.pages(query={"page_size": 50}, body=updated_between(start, end))
 
 
 @dataclass(frozen=True)
@@ -11,63 +53,40 @@ class Entity:
     """One kind of TikTok object the pipeline pulls by ``update_time`` window.
 
     Attributes:
-        name: ``orders``, ``products`` or ``returns`` (the ledger's ``entity``).
-        service: the client service (``api.<service>.list``).
-        id_field: the object's id key in TikTok's JSON.
-        page_size: the largest page TikTok allows for the search.
-        inclusive_upper: True when the search's upper bound is ``update_time_le`` (products)
-            rather than the half-open ``update_time_lt``.
-        tables: the warehouse tables one pull writes, parent first.
-        loader: the warehouse transaction method that writes a page.
+        name: ``orders``, ``products`` or ``returns``: the sync asset is ``sync_<name>`` and
+            the sync ledger's ``entity`` is this name.
+        fetch: the client's search of one shop's window, page by page.
+        stored_in: the warehouse tables a page is loaded into, with their mapping.
         description: what the asset holds, for the UI.
     """
 
     name: str
-    service: str
-    id_field: str
-    page_size: int
-    inclusive_upper: bool
-    tables: tuple[str, ...]
-    loader: str
+    fetch: Fetch
+    stored_in: ObjectTables
     description: str
 
-    def window_filter(self, start: datetime, end: datetime) -> dict[str, int]:
-        """The search body for objects updated in ``[start, end)``."""
-        lower, upper = int(start.timestamp()), int(end.timestamp())
-        if self.inclusive_upper:
-            # Products filter with update_time_le (inclusive): [a, b) on whole seconds is [a, b-1].
-            return {"update_time_ge": lower, "update_time_le": upper - 1}
-        return {"update_time_ge": lower, "update_time_lt": upper}
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The warehouse tables one pull writes, parent first (one asset each)."""
+        return self.stored_in.table_names
 
 
 ORDERS = Entity(
     name="orders",
-    service="order",
-    id_field="id",
-    page_size=100,
-    inclusive_upper=False,
-    tables=("tiktok_orders", "tiktok_order_line_items"),
-    loader="load_orders",
+    fetch=fetch_orders,
+    stored_in=ORDER_TABLES,
     description="Orders and their line items (one line item per unit sold)",
 )
 PRODUCTS = Entity(
     name="products",
-    service="product",
-    id_field="id",
-    page_size=100,
-    inclusive_upper=True,
-    tables=("tiktok_products", "tiktok_product_skus", "tiktok_product_sku_inventory"),
-    loader="load_products",
+    fetch=fetch_products,
+    stored_in=PRODUCT_TABLES,
     description="Products, their SKUs and each SKU's inventory per warehouse",
 )
 RETURNS = Entity(
     name="returns",
-    service="returns",
-    id_field="return_id",
-    page_size=50,
-    inclusive_upper=False,
-    tables=("tiktok_returns", "tiktok_return_line_items"),
-    loader="load_returns",
+    fetch=fetch_returns,
+    stored_in=RETURN_TABLES,
     description="Returns, refunds and replacements with their line items",
 )
 

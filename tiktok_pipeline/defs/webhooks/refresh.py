@@ -6,7 +6,13 @@ from collections.abc import Iterable, Iterator
 
 from tiktok_pipeline.client import ShopAPI, TikTokAPIError
 from tiktok_pipeline.defs.webhooks.routing import ShopRefresh
-from tiktok_pipeline.warehouse import LoadResult, Warehouse
+from tiktok_pipeline.warehouse import (
+    ORDER_TABLES,
+    PRODUCT_TABLES,
+    RETURN_TABLES,
+    LoadResult,
+    Warehouse,
+)
 
 #: TikTok's limits: order detail takes 50 ids, the returns search 50 return_ids per page.
 ORDER_IDS_PER_CALL = 50
@@ -23,7 +29,7 @@ def _chunks(ids: Iterable[str], size: int) -> Iterator[list[str]]:
 
 def fetch_orders(api: ShopAPI, order_ids: Iterable[str]) -> list[dict]:
     """Orders by id through order detail, 50 ids per call."""
-    orders = []
+    orders: list[dict] = []
     for chunk in _chunks(order_ids, ORDER_IDS_PER_CALL):
         orders += api.order.detail(query={"ids": chunk})["data"].get("orders") or []
     return orders
@@ -61,9 +67,9 @@ def refresh_shop(api: ShopAPI, warehouse: Warehouse, wanted: ShopRefresh) -> Loa
     result = LoadResult()
     with warehouse.begin() as tx:
         if orders:
-            result += tx.load_orders(shop_id, orders, source="webhook")
+            result += tx.load(ORDER_TABLES, shop_id, orders, source="webhook")
         if returns:
-            result += tx.load_returns(shop_id, returns, source="webhook")
+            result += tx.load(RETURN_TABLES, shop_id, returns, source="webhook")
         if products:
-            result += tx.load_products(shop_id, products, source="webhook")
+            result += tx.load(PRODUCT_TABLES, shop_id, products, source="webhook")
     return result

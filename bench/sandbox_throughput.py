@@ -4,8 +4,7 @@ Starts the ``sandbox`` CLI command in a subprocess (registered on its own, so it
 the other command groups) with 1,000,000 orders in one shop, authorizes with the consent
 shortcut, then walks Get Order List with 100 orders per page using a raw ``requests`` client
 that signs requests itself (this script imports nothing from tiktok_pipeline.client).
-Before walking it waits until the server has finished starting up (its render cache maps
-its memory in the background). Prints ONE JSON line:
+Prints ONE JSON line:
 
     pages_per_s_cold         first walk over orders never served before (generated + serialized);
                              the client only reads next_page_token, so this is serving speed
@@ -155,15 +154,6 @@ def main() -> int:
     return 0
 
 
-def wait_until_started(base: str, deadline: float) -> None:
-    """Wait until the server's render cache has mapped all of its memory."""
-    while time.time() < deadline:
-        cache = requests.get(base + "/sandbox/state", timeout=5).json()["cache"]
-        if cache.get("reserved", 0) >= cache.get("capacity", 0):
-            return
-        time.sleep(0.05)
-
-
 def run_once(args: argparse.Namespace) -> dict:
     """Start a server, walk, and return the figures."""
     with sandbox_process(
@@ -186,7 +176,6 @@ def run_once(args: argparse.Namespace) -> dict:
         timeout=60,
     ) as server:
         base = server.base_url
-        wait_until_started(base, time.time() + 60)
         startup_mib = peak_rss_mib(server.pid)
         code = requests.post(base + "/sandbox/authorize", json={}, timeout=10).json()["code"]
         token = requests.get(

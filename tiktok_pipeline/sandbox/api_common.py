@@ -26,8 +26,9 @@ class Page:
 
     __slots__ = ("ids", "next_token", "offset", "selection", "snapshot")
 
-    def __init__(self, selection: Selection, ids: Sequence[int], next_token: str,
-                 snapshot: int, offset: int) -> None:
+    def __init__(
+        self, selection: Selection, ids: Sequence[int], next_token: str, snapshot: int, offset: int
+    ) -> None:
         self.selection = selection
         self.ids = ids
         self.next_token = next_token
@@ -40,9 +41,17 @@ class Page:
         return self.selection.total
 
 
-def paginate(call: Call, kind: str, code: int, query: object, page_size: int,
-             make: Callable[[int], Selection], *, max_window: int | None = None,
-             window_code: int | None = None) -> Page:
+def paginate(
+    call: Call,
+    kind: str,
+    code: int,
+    query: object,
+    page_size: int,
+    make: Callable[[int], Selection],
+    *,
+    max_window: int | None = None,
+    window_code: int | None = None,
+) -> Page:
     """Resolve ``page_token`` and slice the (cached) selection of a search.
 
     Args:

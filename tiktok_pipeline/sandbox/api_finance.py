@@ -37,15 +37,17 @@ def _window(call: Call, prefix: str) -> tuple[int | None, int | None]:
     ge = query_int(call, f"{prefix}_ge", CODE, lo=0)
     lt = query_int(call, f"{prefix}_lt", CODE, lo=0)
     if ge is not None and lt is not None and ge > lt:
-        raise param_error(CODE, f"Invalid parameter. `{prefix}_ge` must not be after "
-                          f"`{prefix}_lt`.")
+        raise param_error(
+            CODE, f"Invalid parameter. `{prefix}_ge` must not be after `{prefix}_lt`."
+        )
     return ge, lt
 
 
 def _required_sort(call: Call, field: str) -> bool:
     if "sort_field" not in call.query:
-        raise param_error(CODE, f"Invalid parameter. `sort_field` is required; the only value "
-                          f"is `{field}`.")
+        raise param_error(
+            CODE, f"Invalid parameter. `sort_field` is required; the only value is `{field}`."
+        )
     query_choice(call, "sort_field", (field,), field, CODE)
     return query_choice(call, "sort_order", ("ASC", "DESC"), "ASC", CODE) == "DESC"
 
@@ -61,24 +63,26 @@ def statements(call: Call) -> RawData:
     ge, lt = _window(call, "statement_time")
     status = call.query.get("payment_status") or None
     if status is not None and status not in ("PAID", "FAILED", "PROCESSING"):
-        raise param_error(CODE, "Invalid parameter. `payment_status` must be PAID, FAILED or "
-                          "PROCESSING.")
+        raise param_error(
+            CODE, "Invalid parameter. `payment_status` must be PAID, FAILED or PROCESSING."
+        )
     query = TimeQuery(ge, lt, descending, status)
     fin = call.shop.finance
 
     def make(t: int) -> ListSelection:
         """The matching entity numbers at snapshot ``t``."""
         days = [
-            day for day in fin.days_until(t)
-            if _in(day * DAY, ge, lt)
-            and (status is None or fin.payment_status(day, t) == status)
+            day
+            for day in fin.days_until(t)
+            if _in(day * DAY, ge, lt) and (status is None or fin.payment_status(day, t) == status)
         ]
         return ListSelection(days, descending)
 
     page = paginate(call, "statements", CODE, query, page_size, make)
     parts = [dumps(fin.render_statement(s, page.snapshot)) for s in fin.statements(list(page.ids))]
-    return list_data({"next_page_token": page.next_token, "total_count": page.total},
-                     "statements", parts)
+    return list_data(
+        {"next_page_token": page.next_token, "total_count": page.total}, "statements", parts
+    )
 
 
 def payments(call: Call) -> RawData:
@@ -91,15 +95,17 @@ def payments(call: Call) -> RawData:
     def make(t: int) -> ListSelection:
         """The matching entity numbers at snapshot ``t``."""
         days = [
-            day for day in fin.days_until(t)
+            day
+            for day in fin.days_until(t)
             if day * DAY + 3600 <= t and _in(day * DAY + 3600, ge, lt)
         ]
         return ListSelection(days, descending)
 
     page = paginate(call, "payments", CODE, TimeQuery(ge, lt, descending), page_size, make)
     parts = [dumps(fin.render_payment(s, page.snapshot)) for s in fin.statements(list(page.ids))]
-    return list_data({"next_page_token": page.next_token, "total_count": page.total},
-                     "payments", parts)
+    return list_data(
+        {"next_page_token": page.next_token, "total_count": page.total}, "payments", parts
+    )
 
 
 def withdrawals(call: Call) -> RawData:
@@ -118,7 +124,8 @@ def withdrawals(call: Call) -> RawData:
         if types and "SETTLE" not in types:
             return ListSelection([])
         days = [
-            day for day in fin.days_until(t)
+            day
+            for day in fin.days_until(t)
             if day * DAY + 7200 <= t and _in(day * DAY + 7200, ge, lt)
         ]
         return ListSelection(days)
@@ -126,8 +133,9 @@ def withdrawals(call: Call) -> RawData:
     query = TimeQuery(ge, lt, False, ",".join(sorted(types)))
     page = paginate(call, "withdrawals", CODE, query, page_size, make)
     parts = [dumps(fin.render_withdrawal(s)) for s in fin.statements(list(page.ids))]
-    return list_data({"next_page_token": page.next_token, "total_count": page.total},
-                     "withdrawals", parts)
+    return list_data(
+        {"next_page_token": page.next_token, "total_count": page.total}, "withdrawals", parts
+    )
 
 
 def unsettled(call: Call) -> RawData:
@@ -185,8 +193,9 @@ def unsettled(call: Call) -> RawData:
                 }
             )
         )
-    return list_data({"next_page_token": page.next_token, "total_count": page.total},
-                     "transactions", parts)
+    return list_data(
+        {"next_page_token": page.next_token, "total_count": page.total}, "transactions", parts
+    )
 
 
 def order_transactions(call: Call) -> dict:
@@ -195,16 +204,23 @@ def order_transactions(call: Call) -> dict:
     order_id = call.path_params["order_id"]
     i = world.orders.index_of(order_id)
     if i is None or i >= world.orders.created_by(call.now):
-        raise ApiError(errors.ORDER_NOT_OF_SELLER,
-                       "The order does not belong to the current seller.")
+        raise ApiError(
+            errors.ORDER_NOT_OF_SELLER, "The order does not belong to the current seller."
+        )
     data = world.finance.order_transactions(i, call.now)
     if data is None:
         b = world.orders.base(i)
         zero = money(0, world.ctx.region.decimals)
-        return {"order_id": order_id, "order_create_time": b.create_time,
-                "currency": world.ctx.region.currency, "revenue_amount": zero,
-                "fee_and_tax_amount": zero, "shipping_cost_amount": zero,
-                "settlement_amount": zero, "sku_transactions": []}
+        return {
+            "order_id": order_id,
+            "order_create_time": b.create_time,
+            "currency": world.ctx.region.currency,
+            "revenue_amount": zero,
+            "fee_and_tax_amount": zero,
+            "shipping_cost_amount": zero,
+            "settlement_amount": zero,
+            "sku_transactions": [],
+        }
     return data
 
 
@@ -218,8 +234,14 @@ def statement_transactions(call: Call) -> RawData:
     if day is None or day < fin.first_day or day * DAY > call.now:
         raise ApiError(CODE, "Invalid parameter. The statement does not exist in this shop.")
     statement = fin.statement(day)
-    page = paginate(call, "statement_tx", CODE, TimeQuery(None, None, descending), page_size,
-                    lambda t: ListSelection(fin.statement_orders(day), descending))
+    page = paginate(
+        call,
+        "statement_tx",
+        CODE,
+        TimeQuery(None, None, descending),
+        page_size,
+        lambda t: ListSelection(fin.statement_orders(day), descending),
+    )
     parts = []
     for i in page.ids:
         s = fin.settlement_of(i)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from tiktok_pipeline.sandbox import errors
 from tiktok_pipeline.sandbox.api_common import list_data, paginate
 from tiktok_pipeline.sandbox.errors import ApiError, param_error
-from tiktok_pipeline.sandbox.orders import STATUS_CODES, STATUS_NAMES
+from tiktok_pipeline.sandbox.orders.lifecycle import STATUS_CODES, STATUS_NAMES
+from tiktok_pipeline.sandbox.orders.price_detail import price_detail as order_price_detail
+from tiktok_pipeline.sandbox.orders.search import OrderQuery, select_orders
 from tiktok_pipeline.sandbox.params import (
     Call,
     RawData,
@@ -16,7 +18,6 @@ from tiktok_pipeline.sandbox.params import (
     query_int,
     time_range,
 )
-from tiktok_pipeline.sandbox.search import OrderQuery, select_orders
 
 MAX_DETAIL_IDS = 50
 NOT_OF_SELLER = "The order or package does not belong to the current seller."
@@ -45,8 +46,9 @@ def order_query(call: Call) -> OrderQuery:
         shipping_type=body_str(b, "shipping_type", code, ("TIKTOK", "SELLER")),
         is_buyer_request_cancel=body_bool(b, "is_buyer_request_cancel", code),
         warehouse_ids=frozenset(warehouses) if warehouses else None,
-        sort_field=query_choice(call, "sort_field", ("create_time", "update_time"),
-                                "create_time", code),
+        sort_field=query_choice(
+            call, "sort_field", ("create_time", "update_time"), "create_time", code
+        ),
         descending=query_choice(call, "sort_order", ("ASC", "DESC"), "DESC", code) == "DESC",
     )
 
@@ -57,15 +59,18 @@ def search_orders(call: Call) -> RawData:
     page_size = query_int(call, "page_size", code, lo=1, hi=100, required=True)
     query = order_query(call)
     world = call.shop
-    page = paginate(call, "orders", code, query, page_size,
-                    lambda t: select_orders(world, query, t))
+    page = paginate(
+        call, "orders", code, query, page_size, lambda t: select_orders(world.orders, query, t)
+    )
     state = call.state
-    parts = state.orders_bytes(world, page.ids, page.snapshot, views=True)
+    parts = state.orders_bytes(world, page.ids, page.snapshot)
     if page.next_token:
-        state.read_ahead_orders(world, page.selection, page.offset + len(page.ids), page_size,
-                                page.snapshot)
-    return list_data({"next_page_token": page.next_token, "total_count": page.total},
-                     "orders", parts)
+        state.read_ahead_orders(
+            world, page.selection, page.offset + len(page.ids), page_size, page.snapshot
+        )
+    return list_data(
+        {"next_page_token": page.next_token, "total_count": page.total}, "orders", parts
+    )
 
 
 def _order_index(call: Call, order_id: str) -> int:
@@ -81,39 +86,48 @@ def order_detail(call: Call) -> RawData:
     raw = call.query.get("ids") or ""
     ids = [part.strip() for part in raw.split(",") if part.strip()]
     if not ids:
-        raise param_error(errors.ORDER_PARAM, "Invalid parameter. `ids` is required: up to 50 "
-                          "order ids joined with commas.")
+        raise param_error(
+            errors.ORDER_PARAM,
+            "Invalid parameter. `ids` is required: up to 50 order ids joined with commas.",
+        )
     if len(ids) > MAX_DETAIL_IDS:
-        raise param_error(errors.ORDER_PARAM, f"Invalid parameter. `ids` accepts at most "
-                          f"{MAX_DETAIL_IDS} order ids; got {len(ids)}.")
+        raise param_error(
+            errors.ORDER_PARAM,
+            f"Invalid parameter. `ids` accepts at most {MAX_DETAIL_IDS} order ids; got {len(ids)}.",
+        )
     indices = [_order_index(call, order_id) for order_id in ids]
     state = call.state
-    parts = state.orders_bytes(call.shop, indices, call.now, views=True)
+    parts = state.orders_bytes(call.shop, indices, call.now)
     return list_data({}, "orders", parts)
 
 
 def price_detail(call: Call) -> dict:
     """GET /order/202407/orders/{order_id}/price_detail."""
     i = _order_index(call, call.path_params["order_id"])
-    return call.shop.orders.price_detail(i)
+    return order_price_detail(call.shop.orders, i)
 
 
 def _external_refs(call: Call, entries: object) -> list[dict]:
     if not isinstance(entries, list):
-        raise param_error(errors.ORDER_PARAM, "Invalid parameter. `external_orders` must be a "
-                          "list of {platform, external_order_id} objects.")
+        raise param_error(
+            errors.ORDER_PARAM,
+            "Invalid parameter. `external_orders` must be a "
+            "list of {platform, external_order_id} objects.",
+        )
     refs = []
     for entry in entries:
         if not isinstance(entry, dict):
-            raise param_error(errors.ORDER_PARAM, "Invalid parameter. Each external order must "
-                              "be an object.")
+            raise param_error(
+                errors.ORDER_PARAM, "Invalid parameter. Each external order must be an object."
+            )
         platform = entry.get("platform")
         external_id = entry.get("external_order_id", entry.get("id"))
         if not isinstance(platform, str) or not platform:
             raise param_error(errors.ORDER_PARAM, "Invalid parameter. `platform` is required.")
         if not isinstance(external_id, str) or not external_id:
-            raise param_error(errors.ORDER_PARAM,
-                              "Invalid parameter. `external_order_id` is required.")
+            raise param_error(
+                errors.ORDER_PARAM, "Invalid parameter. `external_order_id` is required."
+            )
         ref = {k: v for k, v in entry.items() if k not in ("id",)}
         ref["platform"] = platform
         ref["external_order_id"] = external_id
@@ -133,13 +147,17 @@ def add_external_orders(call: Call) -> dict:
     if entries is None and "order_id" in body:
         entries = [body]
     if not isinstance(entries, list) or not entries:
-        raise param_error(errors.ORDER_PARAM, "Invalid parameter. `orders` is required: a list "
-                          "of {order_id, external_orders} objects.")
+        raise param_error(
+            errors.ORDER_PARAM,
+            "Invalid parameter. `orders` is required: a list "
+            "of {order_id, external_orders} objects.",
+        )
     failures = []
     for entry in entries:
         if not isinstance(entry, dict):
-            raise param_error(errors.ORDER_PARAM, "Invalid parameter. Each entry of `orders` "
-                              "must be an object.")
+            raise param_error(
+                errors.ORDER_PARAM, "Invalid parameter. Each entry of `orders` must be an object."
+            )
         order_id = entry.get("order_id", entry.get("id"))
         refs = _external_refs(call, entry.get("external_orders"))
         try:
@@ -165,8 +183,9 @@ def search_external_orders(call: Call) -> dict:
     external_ids = body_str_list(call.body, "external_order_ids", code, max_items=100)
     order_ids = body_str_list(call.body, "order_ids", code, max_items=100)
     if platform is None and external_ids is None and order_ids is None:
-        raise param_error(code, "Invalid parameter. Give `platform`, `external_order_ids` or "
-                          "`order_ids`.")
+        raise param_error(
+            code, "Invalid parameter. Give `platform`, `external_order_ids` or `order_ids`."
+        )
     wanted_external = set(external_ids) if external_ids is not None else None
     wanted_orders = set(order_ids) if order_ids is not None else None
     out = []
@@ -174,7 +193,8 @@ def search_external_orders(call: Call) -> dict:
         if wanted_orders is not None and order_id not in wanted_orders:
             continue
         matched = [
-            r for r in refs
+            r
+            for r in refs
             if (platform is None or r["platform"] == platform)
             and (wanted_external is None or r["external_order_id"] in wanted_external)
         ]

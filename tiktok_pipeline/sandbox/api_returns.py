@@ -22,18 +22,28 @@ from tiktok_pipeline.sandbox.search import (
 from tiktok_pipeline.sandbox.state import dumps
 
 RETURN_STATUSES = (
-    "RETURN_OR_REFUND_REQUEST_PENDING", "REFUND_OR_RETURN_REQUEST_REJECT", "AWAITING_BUYER_SHIP",
-    "BUYER_SHIPPED_ITEM", "REJECT_RECEIVE_PACKAGE", "RETURN_OR_REFUND_REQUEST_SUCCESS",
-    "RETURN_OR_REFUND_REQUEST_CANCEL", "RETURN_OR_REFUND_REQUEST_COMPLETE",
-    "REPLACEMENT_REQUEST_PENDING", "REPLACEMENT_REQUEST_REJECT",
-    "REPLACEMENT_REQUEST_REFUND_SUCCESS", "REPLACEMENT_REQUEST_CANCEL",
-    "REPLACEMENT_REQUEST_COMPLETE", "AWAITING_BUYER_RESPONSE",
+    "RETURN_OR_REFUND_REQUEST_PENDING",
+    "REFUND_OR_RETURN_REQUEST_REJECT",
+    "AWAITING_BUYER_SHIP",
+    "BUYER_SHIPPED_ITEM",
+    "REJECT_RECEIVE_PACKAGE",
+    "RETURN_OR_REFUND_REQUEST_SUCCESS",
+    "RETURN_OR_REFUND_REQUEST_CANCEL",
+    "RETURN_OR_REFUND_REQUEST_COMPLETE",
+    "REPLACEMENT_REQUEST_PENDING",
+    "REPLACEMENT_REQUEST_REJECT",
+    "REPLACEMENT_REQUEST_REFUND_SUCCESS",
+    "REPLACEMENT_REQUEST_CANCEL",
+    "REPLACEMENT_REQUEST_COMPLETE",
+    "AWAITING_BUYER_RESPONSE",
 )
 RETURN_TYPES = ("REFUND", "RETURN_AND_REFUND", "REPLACEMENT")
 CANCEL_TYPES = ("CANCEL", "BUYER_CANCEL")
 CANCEL_STATUSES = (
-    "CANCELLATION_REQUEST_PENDING", "CANCELLATION_REQUEST_SUCCESS",
-    "CANCELLATION_REQUEST_CANCEL", "CANCELLATION_REQUEST_COMPLETE",
+    "CANCELLATION_REQUEST_PENDING",
+    "CANCELLATION_REQUEST_SUCCESS",
+    "CANCELLATION_REQUEST_CANCEL",
+    "CANCELLATION_REQUEST_COMPLETE",
 )
 
 
@@ -56,8 +66,12 @@ def return_query(call: Call) -> ReturnQuery:
     create_ge, create_lt = time_range(b, "create_time", code)
     update_ge, update_lt = time_range(b, "update_time", code)
     return_ks = _decoded(body_str_list(b, "return_ids", code), world.returns.index_of)
-    if body_str_list(b, "arbitration_status", code,
-                     choices=("IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED")):
+    if body_str_list(
+        b,
+        "arbitration_status",
+        code,
+        choices=("IN_PROGRESS", "SUPPORT_BUYER", "SUPPORT_SELLER", "CLOSED"),
+    ):
         return_ks = frozenset()  # no sandbox return is in arbitration
     statuses = body_str_list(b, "return_status", code, choices=RETURN_STATUSES)
     types = body_str_list(b, "return_types", code, choices=RETURN_TYPES)
@@ -70,10 +84,10 @@ def return_query(call: Call) -> ReturnQuery:
         order_indices=_decoded(body_str_list(b, "order_ids", code), world.orders.index_of),
         statuses=frozenset(statuses) if statuses else None,
         types=frozenset(types) if types else None,
-        buyers=_decoded(body_str_list(b, "buyer_user_ids", code),
-                        world.orders.buyer_codec.decode),
-        sort_field=query_choice(call, "sort_field", ("create_time", "update_time"),
-                                "create_time", code),
+        buyers=_decoded(body_str_list(b, "buyer_user_ids", code), world.orders.buyer_codec.decode),
+        sort_field=query_choice(
+            call, "sort_field", ("create_time", "update_time"), "create_time", code
+        ),
         descending=query_choice(call, "sort_order", ("ASC", "DESC"), "ASC", code) == "DESC",
     )
 
@@ -84,12 +98,14 @@ def search_returns(call: Call) -> RawData:
     page_size = query_int(call, "page_size", code, default=10, lo=10, hi=50)
     query = return_query(call)
     world = call.shop
-    page = paginate(call, "returns", code, query, page_size,
-                    lambda t: select_returns(world, query, t))
+    page = paginate(
+        call, "returns", code, query, page_size, lambda t: select_returns(world, query, t)
+    )
     state = call.state
     parts = [state.return_bytes(world, k, page.snapshot) for k in page.ids]
-    return list_data({"next_page_token": page.next_token, "total_count": page.total},
-                     "return_orders", parts)
+    return list_data(
+        {"next_page_token": page.next_token, "total_count": page.total}, "return_orders", parts
+    )
 
 
 def return_records(call: Call) -> dict:
@@ -99,9 +115,10 @@ def return_records(call: Call) -> dict:
     exists = False
     if k is not None and world.orders.return_order_index(k) < world.orders.created_by(call.now):
         exists = world.returns.lifecycle(k).create_time <= call.now
-    if not exists:
-        raise ApiError(errors.RETURN_NOT_FOUND,
-                       "The return does not exist or does not belong to this shop.")
+    if k is None or not exists:
+        raise ApiError(
+            errors.RETURN_NOT_FOUND, "The return does not exist or does not belong to this shop."
+        )
     return {"records": world.returns.records(k, call.now)}
 
 
@@ -120,22 +137,29 @@ def search_cancellations(call: Call) -> RawData:
         create_lt=create_lt,
         update_ge=update_ge,
         update_lt=update_lt,
-        cancel_orders=_decoded(body_str_list(b, "cancel_ids", code),
-                               world.cancellations.codec.decode),
+        cancel_orders=_decoded(
+            body_str_list(b, "cancel_ids", code), world.cancellations.codec.decode
+        ),
         order_indices=_decoded(body_str_list(b, "order_ids", code), world.orders.index_of),
         types=frozenset(types) if types else None,
         statuses=frozenset(statuses) if statuses else None,
-        buyers=_decoded(body_str_list(b, "buyer_user_ids", code),
-                        world.orders.buyer_codec.decode),
+        buyers=_decoded(body_str_list(b, "buyer_user_ids", code), world.orders.buyer_codec.decode),
         descending=query_choice(call, "sort_order", ("ASC", "DESC"), "ASC", code) == "DESC",
     )
     query_choice(call, "sort_field", ("create_time",), "create_time", code)
-    page = paginate(call, "cancellations", code, query, page_size,
-                    lambda t: select_cancellations(world, query, t))
+    page = paginate(
+        call,
+        "cancellations",
+        code,
+        query,
+        page_size,
+        lambda t: select_cancellations(world, query, t),
+    )
     parts = []
     for i in page.ids:
         c = world.cancellations.of_order(i)
         if c is not None:
             parts.append(dumps(world.cancellations.render(c, page.snapshot)))
-    return list_data({"next_page_token": page.next_token, "total_count": page.total},
-                     "cancellations", parts)
+    return list_data(
+        {"next_page_token": page.next_token, "total_count": page.total}, "cancellations", parts
+    )

@@ -30,8 +30,7 @@ def active_shops(call: Call) -> dict:
     """GET /seller/202309/shops: the token's active shops (id and region only)."""
     return {
         "shops": [
-            {"id": w.info.id, "region": w.info.region}
-            for w in call.state.worlds_of(call.open_id)
+            {"id": w.info.id, "region": w.info.region} for w in call.state.worlds_of(call.open_id)
         ]
     }
 
@@ -68,8 +67,9 @@ def put_webhook(call: Call) -> dict:
     if not address:
         raise param_error(code, "Invalid parameter. `address` is required.")
     if len(address) > MAX_ADDRESS_LENGTH:
-        raise param_error(code, f"Invalid parameter. `address` must be at most "
-                          f"{MAX_ADDRESS_LENGTH} characters.")
+        raise param_error(
+            code, f"Invalid parameter. `address` must be at most {MAX_ADDRESS_LENGTH} characters."
+        )
     if not address.startswith(("https://", "http://")):
         raise param_error(code, "Invalid parameter. `address` must be an http(s) URL.")
     call.state.webhooks.put(call.shop.info.id, event_type, address, call.now)

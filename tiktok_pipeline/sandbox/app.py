@@ -14,8 +14,9 @@ from tiktok_pipeline.sandbox.gateway import SandboxGateway
 from tiktok_pipeline.sandbox.state import SandboxState
 
 
-def create_app(config: SandboxConfig | None = None, *,
-               state: SandboxState | None = None) -> Starlette:
+def create_app(
+    config: SandboxConfig | None = None, *, state: SandboxState | None = None
+) -> Starlette:
     """The Starlette app serving both TikTok hosts and the /sandbox/ control endpoints.
 
     Args:

@@ -107,7 +107,10 @@ class AuthStore:
         }
 
     def exchange_code(
-        self, app_key: str | None, app_secret: str | None, auth_code: str | None,
+        self,
+        app_key: str | None,
+        app_secret: str | None,
+        auth_code: str | None,
         grant_type: str | None,
     ) -> dict:
         """The token/get answer's token fields; raises TokenError."""
@@ -122,7 +125,10 @@ class AuthStore:
             return {"open_id": record.open_id, **self._issue(record.open_id)}
 
     def refresh(
-        self, app_key: str | None, app_secret: str | None, refresh_token: str | None,
+        self,
+        app_key: str | None,
+        app_secret: str | None,
+        refresh_token: str | None,
         grant_type: str | None,
     ) -> dict:
         """The token/refresh answer's token fields; raises TokenError."""

@@ -49,8 +49,10 @@ def routes(state: SandboxState) -> list[Route]:
             )
         open_id = q.get("open_id") or None
         if open_id is not None and open_id not in state.sellers:
-            return _error_page("Unknown seller", "open_id does not name a sandbox seller; see "
-                               "GET /sandbox/state for the sellers.")
+            return _error_page(
+                "Unknown seller",
+                "open_id does not name a sandbox seller; see GET /sandbox/state for the sellers.",
+            )
         seller = state.seller(open_id)
         state.stats.consents += 1
         params: dict[str, str] = {}
@@ -113,7 +115,9 @@ def routes(state: SandboxState) -> list[Route]:
         q = request.query_params
         try:
             issued = state.auth.refresh(
-                q.get("app_key"), q.get("app_secret"), q.get("refresh_token"),
+                q.get("app_key"),
+                q.get("app_secret"),
+                q.get("refresh_token"),
                 q.get("grant_type"),
             )
         except TokenError as exc:

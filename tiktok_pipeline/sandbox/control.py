@@ -13,12 +13,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from tiktok_pipeline.sandbox.faults import FaultSettings
-from tiktok_pipeline.sandbox.order_arrays import unit_counts
+from tiktok_pipeline.sandbox.orders.arrays import unit_counts
+from tiktok_pipeline.sandbox.orders.search import OrderQuery, select_orders
 from tiktok_pipeline.sandbox.search import (
-    OrderQuery,
     ProductQuery,
     ReturnQuery,
-    select_orders,
     select_products,
     select_returns,
 )
@@ -28,40 +27,82 @@ from tiktok_pipeline.sandbox.world import ShopWorld
 #: (method, path, what it does) for the /sandbox page and docs/sandbox.md.
 CONTROL_ENDPOINTS = (
     ("GET", "/sandbox", "this page"),
-    ("GET", "/sandbox/state", "clock, shops (ids, ciphers, open_ids), sellers, faults, config, "
-     "token counts, webhook subscriptions (never a secret)"),
+    (
+        "GET",
+        "/sandbox/state",
+        "clock, shops (ids, ciphers, open_ids), sellers, faults, config, "
+        "token counts, webhook subscriptions (never a secret)",
+    ),
     ("GET", "/sandbox/clock", "the virtual clock"),
-    ("POST", "/sandbox/clock/advance", '{"seconds": N}: move the clock forward and push the '
-     "webhooks of what changed"),
+    (
+        "POST",
+        "/sandbox/clock/advance",
+        '{"seconds": N}: move the clock forward and push the webhooks of what changed',
+    ),
     ("GET", "/sandbox/faults", "the current fault settings"),
     ("POST", "/sandbox/faults", "replace the fault settings (see docs/sandbox.md for fields)"),
     ("DELETE", "/sandbox/faults", "no faults"),
     ("POST", "/sandbox/faults/clear", "no faults (for clients without DELETE)"),
     ("GET", "/sandbox/config", "run-time settings"),
-    ("POST", "/sandbox/config", "change run-time settings (redirect_url, token lifetimes, "
-     "webhook retry scale, duplicates, shuffling, cancel status word ...)"),
-    ("POST", "/sandbox/reset", '{"auth": false}: back to the start (clock, writes, '
-     "subscriptions, deliveries, stats, faults); auth=true also forgets tokens"),
+    (
+        "POST",
+        "/sandbox/config",
+        "change run-time settings (redirect_url, token lifetimes, "
+        "webhook retry scale, duplicates, shuffling, cancel status word ...)",
+    ),
+    (
+        "POST",
+        "/sandbox/reset",
+        '{"auth": false}: back to the start (clock, writes, '
+        "subscriptions, deliveries, stats, faults); auth=true also forgets tokens",
+    ),
     ("POST", "/sandbox/authorize", '{"open_id"?}: an auth code, as the consent redirect gives'),
-    ("POST", "/sandbox/tokens/expire", '{"open_id"?, "which": "access"|"refresh"|"both"}: '
-     "make tokens expire now"),
-    ("POST", "/sandbox/sellers", '{"shops": 1, "region"?, "orders_per_shop"?}: a new seller '
-     "with new shops"),
-    ("POST", "/sandbox/sellers/{open_id}/deauthorize", "revoke the seller's tokens and push "
-     "SELLER_DEAUTHORIZATION (6) for its shops"),
-    ("POST", "/sandbox/sellers/{open_id}/expiring", '{"days": 7}: push '
-     "UPCOMING_AUTHORIZATION_EXPIRATION (7) for its shops"),
-    ("GET", "/sandbox/stats", "requests per endpoint, token get/refresh calls, rejections per "
-     "code, injected faults"),
+    (
+        "POST",
+        "/sandbox/tokens/expire",
+        '{"open_id"?, "which": "access"|"refresh"|"both"}: make tokens expire now',
+    ),
+    (
+        "POST",
+        "/sandbox/sellers",
+        '{"shops": 1, "region"?, "orders_per_shop"?}: a new seller with new shops',
+    ),
+    (
+        "POST",
+        "/sandbox/sellers/{open_id}/deauthorize",
+        "revoke the seller's tokens and push SELLER_DEAUTHORIZATION (6) for its shops",
+    ),
+    (
+        "POST",
+        "/sandbox/sellers/{open_id}/expiring",
+        '{"days": 7}: push UPCOMING_AUTHORIZATION_EXPIRATION (7) for its shops',
+    ),
+    (
+        "GET",
+        "/sandbox/stats",
+        "requests per endpoint, token get/refresh calls, rejections per code, injected faults",
+    ),
     ("POST", "/sandbox/stats/reset", "zero the statistics"),
-    ("GET", "/sandbox/truth/counts", "?shop_id=&update_time_ge=&update_time_lt=: counts of "
-     "orders, order_line_items, products, product_skus, returns, return_line_items"),
-    ("GET", "/sandbox/truth/{orders|products|returns}", "?shop_id=&update_time_ge=&"
-     "update_time_lt=&create_time_ge=&create_time_lt=&limit=: the objects exactly as the API "
-     "serves them now"),
+    (
+        "GET",
+        "/sandbox/truth/counts",
+        "?shop_id=&update_time_ge=&update_time_lt=: counts of "
+        "orders, order_line_items, products, product_skus, returns, return_line_items",
+    ),
+    (
+        "GET",
+        "/sandbox/truth/{orders|products|returns}",
+        "?shop_id=&update_time_ge=&"
+        "update_time_lt=&create_time_ge=&create_time_lt=&limit=: the objects exactly as the API "
+        "serves them now",
+    ),
     ("GET", "/sandbox/webhooks", "webhook subscriptions per shop"),
-    ("GET", "/sandbox/webhooks/deliveries", "?shop_id=&event_type=&wait=SECONDS: push "
-     "attempts (event, address, attempt, HTTP status, time, notification id)"),
+    (
+        "GET",
+        "/sandbox/webhooks/deliveries",
+        "?shop_id=&event_type=&wait=SECONDS: push "
+        "attempts (event, address, attempt, HTTP status, time, notification id)",
+    ),
 )
 
 
@@ -130,23 +171,32 @@ def _windows(request: Request) -> dict[str, int | None]:
 
 def _truth_ids(world: ShopWorld, entity: str, w: dict, t: int) -> list[int]:
     if entity == "orders":
-        q = OrderQuery(create_ge=w["create_time_ge"], create_lt=w["create_time_lt"],
-                       update_ge=w["update_time_ge"], update_lt=w["update_time_lt"],
-                       descending=False)
-        sel = select_orders(world, q, t)
+        q = OrderQuery(
+            create_ge=w["create_time_ge"],
+            create_lt=w["create_time_lt"],
+            update_ge=w["update_time_ge"],
+            update_lt=w["update_time_lt"],
+            descending=False,
+        )
+        sel = select_orders(world.orders, q, t)
     elif entity == "returns":
-        q2 = ReturnQuery(create_ge=w["create_time_ge"], create_lt=w["create_time_lt"],
-                         update_ge=w["update_time_ge"], update_lt=w["update_time_lt"])
+        q2 = ReturnQuery(
+            create_ge=w["create_time_ge"],
+            create_lt=w["create_time_lt"],
+            update_ge=w["update_time_ge"],
+            update_lt=w["update_time_lt"],
+        )
         sel = select_returns(world, q2, t)
     else:
         lt_u, lt_c = w["update_time_lt"], w["create_time_lt"]
-        q3 = ProductQuery(create_ge=w["create_time_ge"],
-                          create_le=None if lt_c is None else lt_c - 1,
-                          update_ge=w["update_time_ge"],
-                          update_le=None if lt_u is None else lt_u - 1)
+        q3 = ProductQuery(
+            create_ge=w["create_time_ge"],
+            create_le=None if lt_c is None else lt_c - 1,
+            update_ge=w["update_time_ge"],
+            update_le=None if lt_u is None else lt_u - 1,
+        )
         sel = select_products(world, q3, t)
-        return sorted(sel.slice(0, sel.total), key=lambda j: world.catalog.products[j]
-                      .create_time)
+        return sorted(sel.slice(0, sel.total), key=lambda j: world.catalog.products[j].create_time)
     return list(sel.slice(0, sel.total))
 
 
@@ -273,8 +323,14 @@ def routes(state: SandboxState) -> list[Route]:
         """GET /sandbox/truth/counts."""
         w = _windows(request)
         t = state.now()
-        totals = {"orders": 0, "order_line_items": 0, "products": 0, "product_skus": 0,
-                  "returns": 0, "return_line_items": 0}
+        totals = {
+            "orders": 0,
+            "order_line_items": 0,
+            "products": 0,
+            "product_skus": 0,
+            "returns": 0,
+            "return_line_items": 0,
+        }
         for world in _worlds(state, request):
             ids = _truth_ids(world, "orders", w, t)
             totals["orders"] += len(ids)
@@ -314,8 +370,17 @@ def routes(state: SandboxState) -> list[Route]:
                     parts.append(state.return_bytes(world, n, t))
                 else:
                     parts.append(state.product_bytes(world, n, t, shape))
-        body = (b'{"now":' + str(t).encode() + b',"count":' + str(len(parts)).encode()
-                + b',"' + entity.encode() + b'":[' + b",".join(parts) + b"]}")
+        body = (
+            b'{"now":'
+            + str(t).encode()
+            + b',"count":'
+            + str(len(parts)).encode()
+            + b',"'
+            + entity.encode()
+            + b'":['
+            + b",".join(parts)
+            + b"]}"
+        )
         return Response(body, media_type="application/json")
 
     async def webhooks(request: Request) -> object:
@@ -335,7 +400,8 @@ def routes(state: SandboxState) -> list[Route]:
         shop_id = request.query_params.get("shop_id")
         event_type = request.query_params.get("event_type")
         items = [
-            d for d in list(state.dispatcher.deliveries)
+            d
+            for d in list(state.dispatcher.deliveries)
             if (not shop_id or d["shop_id"] == shop_id)
             and (not event_type or d["event_type"] == event_type)
         ]

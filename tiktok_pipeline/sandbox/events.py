@@ -36,8 +36,9 @@ class EventCollector:
         self.events.append(Event(time, len(self.events), type_number, data))
 
 
-def collect(world: ShopWorld, t0: int, t1: int, wanted: set[str], cancel_word: str,
-            out: EventCollector) -> None:
+def collect(
+    world: ShopWorld, t0: int, t1: int, wanted: set[str], cancel_word: str, out: EventCollector
+) -> None:
     """Add the events of ``world`` in (t0, t1] whose event_type is in ``wanted``."""
     book = world.orders
     if "ORDER_STATUS_CHANGE" in wanted:
@@ -68,8 +69,8 @@ def collect(world: ShopWorld, t0: int, t1: int, wanted: set[str], cancel_word: s
             i = book.return_order_index(k)
             if i >= hi or i < lo:
                 continue
-            lc = returns.lifecycle(k)
-            for time, status, role in zip(lc.times, lc.statuses, lc.roles, strict=True):
+            rlc = returns.lifecycle(k)
+            for time, return_status, role in zip(rlc.times, rlc.statuses, rlc.roles, strict=True):
                 if t0 < time <= t1:
                     out.add(
                         time,
@@ -77,10 +78,10 @@ def collect(world: ShopWorld, t0: int, t1: int, wanted: set[str], cancel_word: s
                         {
                             "order_id": book.codec.encode(i),
                             "return_role": role,
-                            "return_type": lc.return_type,
-                            "return_status": status,
+                            "return_type": rlc.return_type,
+                            "return_status": return_status,
                             "return_id": returns.codec.encode(k),
-                            "create_time": lc.create_time,
+                            "create_time": rlc.create_time,
                             "update_time": time,
                         },
                     )
@@ -92,7 +93,7 @@ def collect(world: ShopWorld, t0: int, t1: int, wanted: set[str], cancel_word: s
             c = cancels.of_order(i)
             if c is None:
                 continue
-            for time, status in zip(c.times, c.statuses, strict=True):
+            for time, cancel_status in zip(c.times, c.statuses, strict=True):
                 if t0 < time <= t1:
                     out.add(
                         time,
@@ -100,7 +101,7 @@ def collect(world: ShopWorld, t0: int, t1: int, wanted: set[str], cancel_word: s
                         {
                             "order_id": book.codec.encode(i),
                             "cancellations_role": c.role,
-                            "cancel_status": status,
+                            "cancel_status": cancel_status,
                             "cancel_id": cancels.codec.encode(i),
                             "create_time": c.times[0],
                         },
@@ -125,6 +126,9 @@ def collect(world: ShopWorld, t0: int, t1: int, wanted: set[str], cancel_word: s
                 out.add(
                     time,
                     15,
-                    {"product_id": p.id, "product_status": catalog.status(p, n),
-                     "update_time": time},
+                    {
+                        "product_id": p.id,
+                        "product_status": catalog.status(p, n),
+                        "update_time": time,
+                    },
                 )

@@ -53,17 +53,20 @@ class FaultSettings:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(
-                f"unknown fault setting(s) {unknown}; known settings: {sorted(known)}"
-            )
+            raise ValueError(f"unknown fault setting(s) {unknown}; known settings: {sorted(known)}")
         settings = cls(**{k: v for k, v in values.items() if k != "paths"})
         if "paths" in values:
             paths = values["paths"]
             if isinstance(paths, str):
                 paths = [paths]
             settings.paths = tuple(paths or ())
-        for name in ("error_429_share", "error_503_share", "internal_error_share",
-                     "slow_share", "drop_share"):
+        for name in (
+            "error_429_share",
+            "error_503_share",
+            "internal_error_share",
+            "slow_share",
+            "drop_share",
+        ):
             share = getattr(settings, name)
             if not isinstance(share, int | float) or not 0 <= share <= 1:
                 raise ValueError(f"{name} must be a number between 0 and 1")
@@ -120,8 +123,13 @@ class FaultInjector:
     def roll(self) -> str | None:
         """The share-based fault for this request: drop, slow, 503, 429, internal or None."""
         s = self.settings
-        if not (s.drop_share or s.slow_share or s.error_503_share or s.error_429_share
-                or s.internal_error_share):
+        if not (
+            s.drop_share
+            or s.slow_share
+            or s.error_503_share
+            or s.error_429_share
+            or s.internal_error_share
+        ):
             return None
         with self._lock:
             if s.limit is not None and self.injected >= s.limit:

@@ -114,6 +114,8 @@ class FinanceBook:
             if lc.statuses[-1] != COMPLETED or not t0 <= done < t1:
                 continue
             s = self.settlement_of(i, lc)
+            if s is None:  # cannot happen for a completed order; keeps the types honest
+                continue
             acc = sums[done // DAY + 1]
             acc[0] += s.revenue
             acc[1] += s.fee_tax

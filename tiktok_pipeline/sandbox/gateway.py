@@ -54,8 +54,9 @@ def envelope(code: int, message: str, rid: str, data: object = None) -> bytes:
     return head + dumps(data) + b"}"
 
 
-async def send_bytes(send: Send, status: int, body: bytes,
-                     headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def send_bytes(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     """Send a complete response."""
     all_headers = list(headers if headers is not None else JSON_HEADERS)
     all_headers.append((b"content-length", str(len(body)).encode()))
@@ -208,8 +209,7 @@ class SandboxGateway:
             state.stats.request(endpoint.key)
             query = first_values(scope.get("query_string", b""))
             headers = {k.lower(): v for k, v in scope["headers"]}
-            call = self._authenticate(endpoint, path_params, method, path, query, headers,
-                                      raw_body)
+            call = self._authenticate(endpoint, path_params, method, path, query, headers, raw_body)
             scope_key = call.world.info.id if call.world else f"seller:{call.open_id}"
             if state.faults.over_rate(state.config.app_key, scope_key):
                 state.stats.fault("rate_limit")
@@ -220,8 +220,7 @@ class SandboxGateway:
             if endpoint is None:
                 state.stats.request(f"{method} (unknown path)")
             state.stats.rejection(exc.code)
-            await send_bytes(send, exc.http_status,
-                             envelope(exc.code, exc.message, rid, exc.data))
+            await send_bytes(send, exc.http_status, envelope(exc.code, exc.message, rid, exc.data))
             return
         except Exception:
             log.exception("sandbox handler failed for %s %s", method, path)
@@ -245,9 +244,16 @@ class SandboxGateway:
         finally:
             self._read_ahead_task = None
 
-    def _authenticate(self, endpoint: Endpoint, path_params: dict[str, str], method: str,
-                      path: str, query: dict[str, str], headers: dict[bytes, bytes],
-                      raw_body: bytes) -> Call:
+    def _authenticate(
+        self,
+        endpoint: Endpoint,
+        path_params: dict[str, str],
+        method: str,
+        path: str,
+        query: dict[str, str],
+        headers: dict[bytes, bytes],
+        raw_body: bytes,
+    ) -> Call:
         """TikTok's gateway checks, in order; raises ApiError."""
         state = self.state
         config = state.config
@@ -310,4 +316,3 @@ class SandboxGateway:
             now=state.now(),
             version=endpoint.version,
         )
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from tiktok_pipeline.sandbox.errors import ApiError, param_error
 
@@ -55,17 +55,60 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(36009022, "Invalid request format. The request body is not valid JSON.",
-                       400) from exc
+        raise ApiError(
+            36009022, "Invalid request format. The request body is not valid JSON.", 400
+        ) from exc
     if not isinstance(value, dict):
-        raise ApiError(36009022, "Invalid request format. The request body must be a JSON "
-                       "object.", 400)
+        raise ApiError(
+            36009022, "Invalid request format. The request body must be a JSON object.", 400
+        )
     return value
 
 
-def query_int(call: Call, name: str, code: int, *, default: int | None = None,
-              lo: int | None = None, hi: int | None = None, required: bool = False) -> int | None:
-    """An integer query parameter within [lo, hi]."""
+@overload
+def query_int(
+    call: Call,
+    name: str,
+    code: int,
+    *,
+    default: int | None = None,
+    lo: int | None = None,
+    hi: int | None = None,
+    required: Literal[True],
+) -> int: ...
+@overload
+def query_int(
+    call: Call,
+    name: str,
+    code: int,
+    *,
+    default: int,
+    lo: int | None = None,
+    hi: int | None = None,
+    required: bool = False,
+) -> int: ...
+@overload
+def query_int(
+    call: Call,
+    name: str,
+    code: int,
+    *,
+    default: int | None = None,
+    lo: int | None = None,
+    hi: int | None = None,
+    required: bool = False,
+) -> int | None: ...
+def query_int(
+    call: Call,
+    name: str,
+    code: int,
+    *,
+    default: int | None = None,
+    lo: int | None = None,
+    hi: int | None = None,
+    required: bool = False,
+) -> int | None:
+    """An integer query parameter within [lo, hi] (an int when required or defaulted)."""
     raw = call.query.get(name)
     if raw is None or raw == "":
         if required:
@@ -82,8 +125,7 @@ def query_int(call: Call, name: str, code: int, *, default: int | None = None,
     return value
 
 
-def query_choice(call: Call, name: str, choices: tuple[str, ...], default: str,
-                 code: int) -> str:
+def query_choice(call: Call, name: str, choices: tuple[str, ...], default: str, code: int) -> str:
     """A query parameter restricted to ``choices``."""
     value = call.query.get(name) or default
     if value not in choices:
@@ -103,8 +145,9 @@ def body_int(body: dict, name: str, code: int) -> int | None:
     return value
 
 
-def body_str(body: dict, name: str, code: int, choices: tuple[str, ...] | None = None
-             ) -> str | None:
+def body_str(
+    body: dict, name: str, code: int, choices: tuple[str, ...] | None = None
+) -> str | None:
     """An optional string body field, optionally restricted to ``choices``."""
     value = body.get(name)
     if value is None:
@@ -126,9 +169,15 @@ def body_bool(body: dict, name: str, code: int) -> bool | None:
     return value
 
 
-def body_str_list(body: dict, name: str, code: int, *, max_items: int | None = None,
-                  choices: tuple[str, ...] | None = None, max_code: int | None = None
-                  ) -> list[str] | None:
+def body_str_list(
+    body: dict,
+    name: str,
+    code: int,
+    *,
+    max_items: int | None = None,
+    choices: tuple[str, ...] | None = None,
+    max_code: int | None = None,
+) -> list[str] | None:
     """An optional list-of-strings body field."""
     value = body.get(name)
     if value is None:
@@ -136,13 +185,16 @@ def body_str_list(body: dict, name: str, code: int, *, max_items: int | None = N
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise param_error(code, f"Invalid parameter. `{name}` must be a list of strings.")
     if max_items is not None and len(value) > max_items:
-        raise param_error(max_code or code,
-                          f"Invalid parameter. `{name}` accepts at most {max_items} values.")
+        raise param_error(
+            max_code or code, f"Invalid parameter. `{name}` accepts at most {max_items} values."
+        )
     if choices is not None:
         bad = [v for v in value if v not in choices]
         if bad:
-            raise param_error(code, f"Invalid parameter. `{name}` has unknown values {bad}; "
-                              f"allowed: {list(choices)}.")
+            raise param_error(
+                code,
+                f"Invalid parameter. `{name}` has unknown values {bad}; allowed: {list(choices)}.",
+            )
     return value
 
 
@@ -151,6 +203,7 @@ def time_range(body: dict, name: str, code: int) -> tuple[int | None, int | None
     ge = body_int(body, f"{name}_ge", code)
     lt = body_int(body, f"{name}_lt", code)
     if ge is not None and lt is not None and ge > lt:
-        raise param_error(code, f"Invalid parameter. `{name}_ge` must not be after the upper "
-                          f"bound of `{name}`.")
+        raise param_error(
+            code, f"Invalid parameter. `{name}_ge` must not be after the upper bound of `{name}`."
+        )
     return ge, lt

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from tiktok_pipeline.sandbox.catalog import (
     PRODUCT_ADJECTIVES,
@@ -86,10 +87,7 @@ class ProductCatalog:
         self.sku_codec = ctx.codec("1730", 10, 0x9D02)
         self.products: list[Product] = [self._make(j) for j in range(count)]
         self.sellable: list[Sku] = [
-            sku
-            for p in self.products
-            if p.base_status == "ACTIVATE"
-            for sku in p.skus
+            sku for p in self.products if p.base_status == "ACTIVATE" for sku in p.skus
         ] or [sku for p in self.products for sku in p.skus]
         self.writes: dict[int, ProductWrites] = {}
         self.version = 0
@@ -240,8 +238,14 @@ class ProductCatalog:
             return "SELLER_DEACTIVATED"
         return p.base_status
 
-    def quantity(self, sku: Sku, warehouse_id: str, base_qty: int, n_updates: int,
-                 writes: list[InventoryWrite]) -> int:
+    def quantity(
+        self,
+        sku: Sku,
+        warehouse_id: str,
+        base_qty: int,
+        n_updates: int,
+        writes: list[InventoryWrite],
+    ) -> int:
         """Available stock of one SKU in one warehouse."""
         for w in reversed(writes):
             q = w.quantities.get((sku.number, warehouse_id))
@@ -280,8 +284,12 @@ class ProductCatalog:
                 "sale_price": money(sku.price, dec),
                 "tax_exclusive_price": money(tax_exclusive, dec),
             }
-            entry: dict = {"id": sku.id, "seller_sku": sku.seller_sku, "price": price,
-                           "inventory": inventory}
+            entry: dict = {
+                "id": sku.id,
+                "seller_sku": sku.seller_sku,
+                "price": price,
+                "inventory": inventory,
+            }
             if shape == "detail":
                 price["unit_price"] = money(sku.price, dec)
                 entry["sales_attributes"] = [
@@ -290,17 +298,25 @@ class ProductCatalog:
                         "name": sku.attr_name,
                         "value_id": str(7000000000000000000 + sku.number),
                         "value_name": sku.attr_value,
-                        "sku_img": {"uri": f"tos-sku-{sku.id}", "urls": [sku.image],
-                                    "width": 800, "height": 800},
+                        "sku_img": {
+                            "uri": f"tos-sku-{sku.id}",
+                            "urls": [sku.image],
+                            "width": 800,
+                            "height": 800,
+                        },
                     }
                 ]
                 entry["external_sku_id"] = ""
                 entry["identifier_code"] = {"code": "", "type": "GTIN"}
-                entry["list_price"] = {"amount": money(sku.list_price, dec),
-                                       "currency": reg.currency}
+                entry["list_price"] = {
+                    "amount": money(sku.list_price, dec),
+                    "currency": reg.currency,
+                }
             elif shape == "search_202502":
-                entry["list_price"] = {"amount": money(sku.list_price, dec),
-                                       "currency": reg.currency}
+                entry["list_price"] = {
+                    "amount": money(sku.list_price, dec),
+                    "currency": reg.currency,
+                }
             skus.append(entry)
         if shape == "detail":
             return {
@@ -311,8 +327,12 @@ class ProductCatalog:
                 "create_time": p.create_time,
                 "update_time": update_time,
                 "category_chains": [
-                    {"id": p.category_id, "parent_id": "0", "local_name": p.category_name,
-                     "is_leaf": True}
+                    {
+                        "id": p.category_id,
+                        "parent_id": "0",
+                        "local_name": p.category_name,
+                        "is_leaf": True,
+                    }
                 ],
                 "brand": {"id": "7082427311584347905", "name": "Sandbox Brand"},
                 "main_images": [
@@ -320,8 +340,12 @@ class ProductCatalog:
                 ],
                 "skus": skus,
                 "package_weight": {"value": "0.5", "unit": "KILOGRAM"},
-                "package_dimensions": {"length": "20", "width": "15", "height": "5",
-                                       "unit": "CENTIMETER"},
+                "package_dimensions": {
+                    "length": "20",
+                    "width": "15",
+                    "height": "5",
+                    "unit": "CENTIMETER",
+                },
                 "product_attributes": [],
                 "audit_failed_reasons": [],
                 "is_cod_allowed": False,
@@ -354,13 +378,16 @@ class ProductCatalog:
         for sku in p.skus:
             if sku_filter is not None and sku.id not in sku_filter:
                 continue
-            per_wh = []
+            per_wh: list[dict[str, Any]] = []
             for wh, base_qty in sku.warehouses:
                 available = self.quantity(sku, wh, base_qty, n, writes)
                 committed = (n * 3 + sku.number) % 5
                 per_wh.append(
-                    {"warehouse_id": wh, "available_quantity": available,
-                     "committed_quantity": committed}
+                    {
+                        "warehouse_id": wh,
+                        "available_quantity": available,
+                        "committed_quantity": committed,
+                    }
                 )
             skus.append(
                 {
@@ -392,7 +419,7 @@ class ProductCatalog:
 
     def updates_between(self, t0: int, t1: int) -> list[tuple[int, Product, int]]:
         """Scheduled updates in (t0, t1]: (time, product, update number)."""
-        out = []
+        out: list[tuple[int, Product, int]] = []
         for p in self.products:
             n0 = self.updates_by(p, t0)
             n1 = self.updates_by(p, t1)

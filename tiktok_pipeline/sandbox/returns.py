@@ -9,6 +9,7 @@ buyer/seller cancellations of paid orders (the ``PATH_SHIP_CANCEL`` lifecycle).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tiktok_pipeline.sandbox.catalog import (
     BUYER_CANCEL_REASONS,
@@ -91,37 +92,50 @@ class ReturnBook:
         roll = d.below(100)
         reason = d.pick(RETURN_REASONS)
         item_roll = d.below(100)
+        seq: tuple[tuple[str, str, int], ...]
         if roll < 25:
             rtype = "REFUND"
             if d.chance(0.12):
-                seq = (("RETURN_OR_REFUND_REQUEST_PENDING", "BUYER", 0),
-                       ("REFUND_OR_RETURN_REQUEST_REJECT", "SELLER", d.between(3600, 2 * DAY)))
+                seq = (
+                    ("RETURN_OR_REFUND_REQUEST_PENDING", "BUYER", 0),
+                    ("REFUND_OR_RETURN_REQUEST_REJECT", "SELLER", d.between(3600, 2 * DAY)),
+                )
             else:
-                seq = (("RETURN_OR_REFUND_REQUEST_PENDING", "BUYER", 0),
-                       ("RETURN_OR_REFUND_REQUEST_SUCCESS", "SELLER", d.between(3600, 2 * DAY)),
-                       ("RETURN_OR_REFUND_REQUEST_COMPLETE", "SYSTEM", d.between(3600, DAY)))
+                seq = (
+                    ("RETURN_OR_REFUND_REQUEST_PENDING", "BUYER", 0),
+                    ("RETURN_OR_REFUND_REQUEST_SUCCESS", "SELLER", d.between(3600, 2 * DAY)),
+                    ("RETURN_OR_REFUND_REQUEST_COMPLETE", "SYSTEM", d.between(3600, DAY)),
+                )
         elif roll < 90:
             rtype = "RETURN_AND_REFUND"
             sub = d.below(100)
             if sub < 8:
-                seq = (("RETURN_OR_REFUND_REQUEST_PENDING", "BUYER", 0),
-                       ("REFUND_OR_RETURN_REQUEST_REJECT", "SELLER", d.between(3600, 2 * DAY)))
+                seq = (
+                    ("RETURN_OR_REFUND_REQUEST_PENDING", "BUYER", 0),
+                    ("REFUND_OR_RETURN_REQUEST_REJECT", "SELLER", d.between(3600, 2 * DAY)),
+                )
             elif sub < 15:
-                seq = (("RETURN_OR_REFUND_REQUEST_PENDING", "BUYER", 0),
-                       ("AWAITING_BUYER_SHIP", "SELLER", d.between(7200, 2 * DAY)),
-                       ("RETURN_OR_REFUND_REQUEST_CANCEL", "BUYER", d.between(DAY, 3 * DAY)))
+                seq = (
+                    ("RETURN_OR_REFUND_REQUEST_PENDING", "BUYER", 0),
+                    ("AWAITING_BUYER_SHIP", "SELLER", d.between(7200, 2 * DAY)),
+                    ("RETURN_OR_REFUND_REQUEST_CANCEL", "BUYER", d.between(DAY, 3 * DAY)),
+                )
             else:
-                seq = (("RETURN_OR_REFUND_REQUEST_PENDING", "BUYER", 0),
-                       ("AWAITING_BUYER_SHIP", "SELLER", d.between(7200, 2 * DAY)),
-                       ("BUYER_SHIPPED_ITEM", "BUYER", d.between(DAY, 3 * DAY)),
-                       ("RETURN_OR_REFUND_REQUEST_SUCCESS", "SELLER", d.between(DAY, 4 * DAY)),
-                       ("RETURN_OR_REFUND_REQUEST_COMPLETE", "SYSTEM", d.between(3600, DAY)))
+                seq = (
+                    ("RETURN_OR_REFUND_REQUEST_PENDING", "BUYER", 0),
+                    ("AWAITING_BUYER_SHIP", "SELLER", d.between(7200, 2 * DAY)),
+                    ("BUYER_SHIPPED_ITEM", "BUYER", d.between(DAY, 3 * DAY)),
+                    ("RETURN_OR_REFUND_REQUEST_SUCCESS", "SELLER", d.between(DAY, 4 * DAY)),
+                    ("RETURN_OR_REFUND_REQUEST_COMPLETE", "SYSTEM", d.between(3600, DAY)),
+                )
         else:
             rtype = "REPLACEMENT"
-            seq = (("REPLACEMENT_REQUEST_PENDING", "BUYER", 0),
-                   ("AWAITING_BUYER_SHIP", "SELLER", d.between(7200, 2 * DAY)),
-                   ("BUYER_SHIPPED_ITEM", "BUYER", d.between(DAY, 3 * DAY)),
-                   ("REPLACEMENT_REQUEST_COMPLETE", "SELLER", d.between(DAY, 4 * DAY)))
+            seq = (
+                ("REPLACEMENT_REQUEST_PENDING", "BUYER", 0),
+                ("AWAITING_BUYER_SHIP", "SELLER", d.between(7200, 2 * DAY)),
+                ("BUYER_SHIPPED_ITEM", "BUYER", d.between(DAY, 3 * DAY)),
+                ("REPLACEMENT_REQUEST_COMPLETE", "SELLER", d.between(DAY, 4 * DAY)),
+            )
         times = []
         t = created
         for _, _, delay in seq:
@@ -144,16 +158,25 @@ class ReturnBook:
         currency = self.ctx.region.currency
         if zero_out:
             z = money(0, dec)
-            return {"currency": currency, "refund_total": z, "refund_subtotal": z,
-                    "refund_shipping_fee": z, "refund_tax": z, "retail_delivery_fee": z,
-                    "buyer_service_fee": z}
+            return {
+                "currency": currency,
+                "refund_total": z,
+                "refund_subtotal": z,
+                "refund_shipping_fee": z,
+                "refund_tax": z,
+                "retail_delivery_fee": z,
+                "buyer_service_fee": z,
+            }
         subtotal = sum(it.sale for it in items)
         tax = sum(it.tax for it in items)
         shipping = 0
         rdf = 0
         if full:
-            shipping = (base.shipping_original - base.shipping_seller_discount
-                        - base.shipping_platform_discount)
+            shipping = (
+                base.shipping_original
+                - base.shipping_seller_discount
+                - base.shipping_platform_discount
+            )
             tax += base.shipping_tax
             rdf = base.retail_delivery_fee
         return {
@@ -280,8 +303,9 @@ class CancellationBook:
             return None
         cancel_time = lc.times[lc.statuses.index(CANCELLED)]
         if lc.cancel_by == "SELLER":
-            return Cancellation(i, "CANCEL", "SELLER", (cancel_time,),
-                                ("CANCELLATION_REQUEST_COMPLETE",))
+            return Cancellation(
+                i, "CANCEL", "SELLER", (cancel_time,), ("CANCELLATION_REQUEST_COMPLETE",)
+            )
         return Cancellation(
             i,
             "BUYER_CANCEL",
@@ -300,11 +324,12 @@ class CancellationBook:
         reason = d.pick(SELLER_CANCEL_REASONS if c.role == "SELLER" else BUYER_CANCEL_REASONS)
         subtotal = sum(it.sale for it in base.items)
         tax = base.product_tax + base.shipping_tax
-        shipping = (base.shipping_original - base.shipping_seller_discount
-                    - base.shipping_platform_discount)
+        shipping = (
+            base.shipping_original - base.shipping_seller_discount - base.shipping_platform_discount
+        )
         total = subtotal + shipping + tax + base.retail_delivery_fee
         catalog = self.orders.catalog
-        lines = []
+        lines: list[dict[str, Any]] = []
         for it in base.items:
             product = catalog.products[it.sku.product_index]
             lines.append(

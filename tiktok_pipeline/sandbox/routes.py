@@ -46,8 +46,9 @@ class Endpoint:
         return f"{self.method} {self.template}"
 
 
-def _ep(method: str, template: str, handler: Callable[[Any], Any],
-        shop_cipher: bool = True) -> Endpoint:
+def _ep(
+    method: str, template: str, handler: Callable[[Any], Any], shop_cipher: bool = True
+) -> Endpoint:
     return Endpoint(method, template, handler, shop_cipher)
 
 
@@ -67,8 +68,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _ep("GET", "/product/202309/products/{product_id}", products.get_product),
     _ep("POST", "/product/202309/products/search", products.search_products),
     _ep("POST", "/product/202502/products/search", products.search_products),
-    _ep("POST", "/product/202309/products/{product_id}/inventory/update",
-        products.update_inventory),
+    _ep(
+        "POST", "/product/202309/products/{product_id}/inventory/update", products.update_inventory
+    ),
     _ep("POST", "/product/202309/inventory/search", products.inventory_search),
     _ep("GET", "/return_refund/202309/returns/{return_id}/records", returns.return_records),
     _ep("POST", "/return_refund/202309/returns/search", returns.search_returns),
@@ -79,10 +81,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _ep("GET", "/finance/202605/payments", fin.payments),
     _ep("GET", "/finance/202309/withdrawals", fin.withdrawals),
     _ep("GET", "/finance/202507/orders/unsettled", fin.unsettled),
-    _ep("GET", "/finance/202501/orders/{order_id}/statement_transactions",
-        fin.order_transactions),
-    _ep("GET", "/finance/202501/statements/{statement_id}/statement_transactions",
-        fin.statement_transactions),
+    _ep("GET", "/finance/202501/orders/{order_id}/statement_transactions", fin.order_transactions),
+    _ep(
+        "GET",
+        "/finance/202501/statements/{statement_id}/statement_transactions",
+        fin.statement_transactions,
+    ),
 )
 
 _BY_SHAPE: dict[tuple[str, int], list[Endpoint]] = defaultdict(list)

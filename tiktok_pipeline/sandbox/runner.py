@@ -10,6 +10,8 @@ from typing import Any
 
 import requests
 import uvicorn
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from tiktok_pipeline.sandbox.app import create_app
 from tiktok_pipeline.sandbox.config import SandboxConfig
@@ -24,9 +26,14 @@ class SandboxControl:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._session = requests.Session()
+        # A kept-alive connection the server has just closed as idle answers with a reset;
+        # read-only calls are sent again on a new one.
+        retry = Retry(total=2, connect=2, read=2, status=0, allowed_methods=frozenset({"GET"}))
+        self._session.mount("http://", HTTPAdapter(max_retries=retry))
 
-    def _call(self, method: str, path: str, json_body: dict | None = None,
-              params: dict | None = None) -> Any:
+    def _call(
+        self, method: str, path: str, json_body: dict | None = None, params: dict | None = None
+    ) -> Any:
         response = self._session.request(
             method, f"{self.base_url}{path}", json=json_body, params=params, timeout=self.timeout
         )
@@ -154,8 +161,9 @@ class RunningSandbox:
 
 
 @contextlib.contextmanager
-def run_sandbox(config: SandboxConfig | None = None, *,
-                startup_timeout: float = 30.0) -> Iterator[RunningSandbox]:
+def run_sandbox(
+    config: SandboxConfig | None = None, *, startup_timeout: float = 30.0
+) -> Iterator[RunningSandbox]:
     """Serve a sandbox with uvicorn in a background thread until the block exits.
 
     The server listens on ``config.host``/``config.port`` (port 0: a free port) and is ready
@@ -167,8 +175,15 @@ def run_sandbox(config: SandboxConfig | None = None, *,
     server = uvicorn.Server(
         # No access log (token calls carry secrets in their query strings); a short graceful
         # shutdown so that a "slow" fault in flight does not hold the exit.
-        uvicorn.Config(app, host=config.host, port=config.port, log_level="warning",
-                       lifespan="off", access_log=False, timeout_graceful_shutdown=2)
+        uvicorn.Config(
+            app,
+            host=config.host,
+            port=config.port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
     )
     thread = threading.Thread(target=server.run, name="tiktok-sandbox", daemon=True)
     thread.start()

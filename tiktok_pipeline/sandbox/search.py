@@ -1,119 +1,23 @@
-"""Searches: which entities match a query at a snapshot time, in serving order.
+"""Searches of returns, products and cancellations: what matches a query at a snapshot time.
 
-Time windows are turned into order index ranges by arithmetic (create times are monotonic
-in the index; an update happens at most ``MAX_LIFECYCLE`` after creation), so only the
-candidates of a window are ever generated.
+Time windows are turned into order index ranges by arithmetic (see
+:func:`~tiktok_pipeline.sandbox.orders.search.index_window`), so only the candidates of a
+window are ever generated. Orders have their own search (``orders.search``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
-from tiktok_pipeline.sandbox import order_arrays as oa
-from tiktok_pipeline.sandbox.orders import (
-    DAY,
-    MAX_LIFECYCLE,
-    OrderBook,
-)
-from tiktok_pipeline.sandbox.paging import ListSelection, RangeSelection, Selection
+from tiktok_pipeline.sandbox.orders.lifecycle import DAY
+from tiktok_pipeline.sandbox.orders.search import index_window
+from tiktok_pipeline.sandbox.paging import ListSelection, Selection
 from tiktok_pipeline.sandbox.returns import MAX_RETURN_SPAN, MAX_RETURN_START
 from tiktok_pipeline.sandbox.world import ShopWorld
 
 #: Longest time from an order's creation to the last change of its cancellation.
 MAX_CANCELLATION_SPAN = 2 * DAY
-#: Orders examined per array pass when a search filters on state or attributes.
-SCAN_CHUNK = 65536
-
-
-@dataclass(frozen=True)
-class OrderQuery:
-    """Normalised Get Order List filters (``None``: no filter)."""
-
-    create_ge: int | None = None
-    create_lt: int | None = None
-    update_ge: int | None = None
-    update_lt: int | None = None
-    status: int | None = None
-    buyer: int | None = None
-    shipping_type: str | None = None
-    is_buyer_request_cancel: bool | None = None
-    warehouse_ids: frozenset[str] | None = None
-    sort_field: str = "create_time"
-    descending: bool = True
-
-
-def _index_window(book: OrderBook, t: int, create_ge: int | None, create_lt: int | None,
-                  update_ge: int | None, update_lt: int | None, max_span: int) -> tuple[int, int]:
-    """Order index range that may hold matches of the time filters, visible at ``t``."""
-    lo = 0 if create_ge is None else book.first_at_or_after(create_ge)
-    hi = book.created_by(t)
-    if create_lt is not None:
-        hi = min(hi, book.first_at_or_after(create_lt))
-    if update_ge is not None:
-        lo = max(lo, book.first_at_or_after(update_ge - max_span))
-    if update_lt is not None:
-        hi = min(hi, book.first_at_or_after(update_lt))
-    return lo, hi
-
-
-def select_orders(world: ShopWorld, q: OrderQuery, t: int) -> Selection:
-    """The orders matching ``q`` at time ``t``."""
-    book = world.orders
-    lo, hi = _index_window(book, t, q.create_ge, q.create_lt, q.update_ge, q.update_lt,
-                           MAX_LIFECYCLE)
-    attr_filter = q.buyer is not None or q.shipping_type is not None or q.warehouse_ids
-    by_update = q.sort_field == "update_time"
-    need_state = (
-        q.update_ge is not None
-        or q.update_lt is not None
-        or q.status is not None
-        or q.is_buyer_request_cancel is not None
-        or by_update
-    )
-    if not attr_filter and not need_state:
-        return RangeSelection(lo, hi, q.descending)
-    found: list[np.ndarray] = []
-    keys: list[np.ndarray] = []
-    for start in range(lo, hi, SCAN_CHUNK):
-        idx = np.arange(start, min(hi, start + SCAN_CHUNK), dtype=np.int64)
-        if attr_filter:
-            idx = idx[_attribute_mask(book, q, idx)]
-        if need_state and len(idx):
-            lc = oa.lifecycles(book, idx)
-            st = lc.at(t)
-            keep = np.ones(len(idx), bool)
-            if q.update_ge is not None:
-                keep &= st.update_time >= q.update_ge
-            if q.update_lt is not None:
-                keep &= st.update_time < q.update_lt
-            if q.status is not None:
-                keep &= st.status == q.status
-            if q.is_buyer_request_cancel is not None:
-                asks = (lc.request > 0) & (lc.request <= t) & (st.status != oa.CANCELLED)
-                keep &= asks == q.is_buyer_request_cancel
-            idx = idx[keep]
-            keys.append(st.update_time[keep])
-        found.append(idx)
-    matches = np.concatenate(found) if found else np.empty(0, np.int64)
-    if by_update and len(matches):
-        matches = matches[np.lexsort((matches, np.concatenate(keys)))]
-    return ListSelection(matches, q.descending)
-
-
-def _attribute_mask(book: OrderBook, q: OrderQuery, idx: np.ndarray) -> np.ndarray:
-    """Which orders of ``idx`` match the buyer, shipping type and warehouse filters."""
-    h = oa.mix64_array(oa.offset(book.base_attr, idx))
-    keep = np.ones(len(idx), bool)
-    if q.buyer is not None:
-        keep &= oa.buyers_of(book, h) == q.buyer
-    if q.shipping_type is not None:
-        keep &= oa.tiktok_shipping(h) == (q.shipping_type == "TIKTOK")
-    if q.warehouse_ids:
-        wanted = [n for n, w in enumerate(book.warehouses) if w in q.warehouse_ids]
-        keep &= np.isin(oa.warehouses_of(book, h), wanted)
-    return keep
 
 
 @dataclass(frozen=True)
@@ -143,14 +47,11 @@ def select_returns(world: ShopWorld, q: ReturnQuery, t: int) -> Selection:
         if q.return_ks is not None:
             ks = set(q.return_ks)
         if q.order_indices is not None:
-            from_orders = {
-                i // returns.every for i in q.order_indices if book.is_return_pick(i)
-            }
+            from_orders = {i // returns.every for i in q.order_indices if book.is_return_pick(i)}
             ks = from_orders if ks is None else ks & from_orders
-        candidates = sorted(ks or ())
+        candidates: Sequence[int] = sorted(ks or ())
     else:
-        lo, hi = _index_window(book, t, None, q.create_lt, q.update_ge, q.update_lt,
-                               MAX_RETURN_SPAN)
+        lo, hi = index_window(book, t, None, q.create_lt, q.update_ge, q.update_lt, MAX_RETURN_SPAN)
         if q.create_ge is not None:
             lo = max(lo, book.first_at_or_after(q.create_ge - MAX_RETURN_START))
         candidates = returns.block_range(lo, hi)
@@ -251,10 +152,11 @@ def select_cancellations(world: ShopWorld, q: CancellationQuery, t: int) -> Sele
     if q.order_indices is not None:
         explicit = set(q.order_indices) if explicit is None else explicit & q.order_indices
     if explicit is not None:
-        candidates = sorted(i for i in explicit if i < visible)
+        candidates: Sequence[int] = sorted(i for i in explicit if i < visible)
     else:
-        lo, hi = _index_window(book, t, None, q.create_lt, q.update_ge, q.update_lt,
-                               MAX_CANCELLATION_SPAN)
+        lo, hi = index_window(
+            book, t, None, q.create_lt, q.update_ge, q.update_lt, MAX_CANCELLATION_SPAN
+        )
         if q.create_ge is not None:
             lo = max(lo, book.first_at_or_after(q.create_ge - MAX_CANCELLATION_SPAN))
         candidates = range(lo, hi)

@@ -89,8 +89,9 @@ def seller_name(seed: int, seller_slot: int) -> str:
     return f"{d.pick(SHOP_WORDS[0])} {d.pick(SELLER_WORDS)} {seller_slot + 1}"
 
 
-def make_shop(seed: int, slot: int, region_code: str, open_id: str, anchor: int,
-              days: int) -> ShopContext:
+def make_shop(
+    seed: int, slot: int, region_code: str, open_id: str, anchor: int, days: int
+) -> ShopContext:
     """The generation context of shop number ``slot`` (global over all sellers)."""
     d = Draws(key(seed, 0x5409, slot))
     shop_id = "7494" + _digits(d.bits(), 15)
@@ -100,8 +101,10 @@ def make_shop(seed: int, slot: int, region_code: str, open_id: str, anchor: int,
     prefix = "GCP_" if region_code in ("GB", "ES") else "ROW_"
     cipher = prefix + base64.urlsafe_b64encode(raw + bytes([slot % 256])).decode().rstrip("=")
     code_chars = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    code = ("CN" if cross_border else "") + region_code + "".join(
-        code_chars[d.below(len(code_chars))] for _ in range(8)
+    code = (
+        ("CN" if cross_border else "")
+        + region_code
+        + "".join(code_chars[d.below(len(code_chars))] for _ in range(8))
     )
     name = f"{d.pick(SHOP_WORDS[0])} {d.pick(SHOP_WORDS[1])} {region_code}"
     warehouses = tuple(

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-import operator
 import secrets
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from itertools import compress, repeat
+from typing import cast
 
 from tiktok_pipeline.sandbox.auth import AuthStore
-from tiktok_pipeline.sandbox.cache import ArenaCache, EntryLRU
+from tiktok_pipeline.sandbox.cache import BodyCache, EntryLRU
 from tiktok_pipeline.sandbox.clock import VirtualClock
 from tiktok_pipeline.sandbox.config import RUNTIME_SETTINGS, SandboxConfig
 from tiktok_pipeline.sandbox.events import EventCollector, collect
@@ -26,11 +25,8 @@ from tiktok_pipeline.sandbox.world import ShopWorld
 
 log = logging.getLogger(__name__)
 MIB = 1024 * 1024
-#: Order cache keys: shop slot << ORDER_KEY_BITS | order index (other entities: tuples).
+#: Order cache keys: (shop slot << ORDER_KEY_BITS | order index, snapshot time).
 ORDER_KEY_BITS = 40
-#: How many orders of a search the read-ahead renders at once.
-READ_AHEAD_ORDERS = 100
-INFINITY = float("inf")
 
 
 def dumps(value: object) -> bytes:
@@ -119,7 +115,7 @@ class SandboxState:
         self.stats = Stats()
         self.webhooks = WebhookRegistry()
         self.dispatcher = WebhookDispatcher(config)
-        self.render_cache = ArenaCache(config.render_cache_mb * MIB)
+        self.render_cache = BodyCache(config.render_cache_mb * MIB)
         self.query_cache = EntryLRU(config.query_cache_entries)
         self.page_tokens = PageTokens(secrets.token_bytes(32))
         self.lock = threading.RLock()
@@ -144,8 +140,9 @@ class SandboxState:
         for seller_slot, shop_slots in enumerate(slots):
             self._add(seller_slot, shop_slots, None, cfg.orders_per_shop)
 
-    def _add(self, seller_slot: int, shop_slots: list[int], region: str | None,
-             orders: int) -> SellerInfo:
+    def _add(
+        self, seller_slot: int, shop_slots: list[int], region: str | None, orders: int
+    ) -> SellerInfo:
         cfg = self.config
         open_id = make_open_id(cfg.seed, seller_slot)
         shop_ids = []
@@ -168,8 +165,9 @@ class SandboxState:
         self.sellers[open_id] = SellerRecord(info, seller_slot)
         return info
 
-    def add_seller(self, shops: int = 1, region: str | None = None,
-                   orders_per_shop: int | None = None) -> SellerInfo:
+    def add_seller(
+        self, shops: int = 1, region: str | None = None, orders_per_shop: int | None = None
+    ) -> SellerInfo:
         """A new seller with ``shops`` new shops (for "newly authorized shop" scenarios)."""
         if not 1 <= shops <= 20:
             raise ValueError("shops must be between 1 and 20")
@@ -207,61 +205,44 @@ class SandboxState:
 
     # -- rendering with caches ----------------------------------------------------------------
 
-    def orders_bytes(self, world: ShopWorld, ids: Sequence[int], t: int,
-                     views: bool = False) -> list[bytes]:
-        """Orders ``ids`` at ``t`` as JSON bytes: cached ones, the others rendered as a batch.
-
-        ``views``: cached bodies may come back as memoryviews into the cache, valid until
-        the next store (for answers joined at once).
-        """
+    def orders_bytes(self, world: ShopWorld, ids: Sequence[int], t: int) -> list[bytes]:
+        """Orders ``ids`` at ``t`` as JSON bytes: cached ones, the others rendered now."""
         cache = self.render_cache
         base = world.slot << ORDER_KEY_BITS
-        keys = list(map(base.__add__, ids))
-        out = cache.get_many(keys, t, views)
-        absent = list(map(operator.is_, out, repeat(None)))
-        if not any(absent):
-            return out
-        missing = list(compress(range(len(out)), absent))
-        if views and len(missing) < len(out):
-            out = [bytes(body) if body is not None else None for body in out]
-        wanted = list(map(ids.__getitem__, missing))
-        bodies, valid_from, valid_until = world.orders.render_many(wanted, t)
-        cache.put_many(list(map(keys.__getitem__, missing)), bodies, valid_from, valid_until)
-        if len(missing) == len(out):
-            return bodies
+        keys = [(base + i, t) for i in ids]
+        out = cache.get_many(keys)
+        missing = [n for n, body in enumerate(out) if body is None]
+        if not missing:
+            return cast(list[bytes], out)
+        bodies = world.order_renderer.render([ids[n] for n in missing], t)
+        cache.put_many([keys[n] for n in missing], bodies)
         for n, body in zip(missing, bodies, strict=True):
             out[n] = body
-        return out
+        return cast(list[bytes], out)
 
     def return_bytes(self, world: ShopWorld, k: int, t: int) -> bytes:
-        """Return ``k`` at ``t`` as JSON bytes (cached while its lifecycle step lasts)."""
-        key = ("r", world.slot, k)
-        body = self.render_cache.get_valid(key, t)
-        if body is None:
-            lc = world.returns.lifecycle(k)
-            n = lc.index_at(t)
-            until = lc.times[n] if n < len(lc.times) else INFINITY
-            body = dumps(world.returns.render(k, t, lc))
-            self.render_cache.put(key, lc.times[n - 1], until, body)
-        return body
+        """Return ``k`` at ``t`` as JSON bytes (cached per step of its lifecycle)."""
+        lc = world.returns.lifecycle(k)
+        step = lc.index_at(t)
+        return self.render_cache.get_or_make(
+            ("r", world.slot, k, step), lambda: dumps(world.returns.render(k, t, lc))
+        )
 
-    def read_ahead_orders(self, world: ShopWorld, selection: Selection, offset: int,
-                          page_size: int, t: int) -> None:
+    def read_ahead_orders(
+        self, world: ShopWorld, selection: Selection, offset: int, page_size: int, t: int
+    ) -> None:
         """Queue rendering the next page of a search (from ``offset``) if it is not ready.
 
-        It runs after the answer is sent, while the client reads it: as one batch, since a
-        batch costs a fixed overhead plus a little per order.
+        It runs after the answer is sent, while the client reads it.
         """
         following = selection.slice(offset, page_size)
         if not following:
             return
-        cache = self.render_cache
         base = world.slot << ORDER_KEY_BITS
-        if cache.has_valid(base + following[0], t) and cache.has_valid(
-                base + following[-1], t):
+        cache = self.render_cache
+        if cache.has((base + following[0], t)) and cache.has((base + following[-1], t)):
             return
-        ids = selection.slice(offset, max(page_size, READ_AHEAD_ORDERS))
-        self.read_ahead.append(lambda: self.orders_bytes(world, ids, t))
+        self.read_ahead.append(lambda: self.orders_bytes(world, following, t))
 
     def product_bytes(self, world: ShopWorld, j: int, t: int, shape: str) -> bytes:
         """Product ``j`` at ``t`` in a given shape as JSON bytes."""
@@ -273,8 +254,9 @@ class SandboxState:
             lambda: dumps(catalog.render(p, t, shape)),
         )
 
-    def selection(self, kind: str, world: ShopWorld, fp: int, t: int,
-                  make: Callable[[], Selection]) -> Selection:
+    def selection(
+        self, kind: str, world: ShopWorld, fp: int, t: int, make: Callable[[], Selection]
+    ) -> Selection:
         """A search's selection, cached per (query, snapshot, data version)."""
         key: Hashable = (kind, world.slot, fp, t, self.data_version, world.catalog.version)
         cached = self.query_cache.get(key)
@@ -294,8 +276,13 @@ class SandboxState:
         with self.lock:
             t0, t1 = self.clock.advance(seconds)
             events, pushed, dropped = self._push_changes(t0, t1)
-        return {"before": t0, "now": t1, "events": events, "pushed": pushed,
-                "events_dropped": dropped}
+        return {
+            "before": t0,
+            "now": t1,
+            "events": events,
+            "pushed": pushed,
+            "events_dropped": dropped,
+        }
 
     def _push_changes(self, t0: int, t1: int) -> tuple[int, int, int]:
         pushes: list[Push] = []
@@ -311,7 +298,9 @@ class SandboxState:
             if collector.dropped:
                 log.warning(
                     "clock advance produced more than %d events for shop %s; %d not pushed",
-                    collector.cap, world.info.id, collector.dropped,
+                    collector.cap,
+                    world.info.id,
+                    collector.dropped,
                 )
             collector.events.sort()
             names = {number: name for name, number in EVENT_TYPES.items()}
@@ -320,8 +309,9 @@ class SandboxState:
                 if address:
                     n_events += 1
                     pushes.append(
-                        self.dispatcher.build(world.info.id, event.type, event.time, event.data,
-                                              address)
+                        self.dispatcher.build(
+                            world.info.id, event.type, event.time, event.data, address
+                        )
                     )
         return n_events, self.dispatcher.submit(pushes), dropped
 
@@ -330,8 +320,9 @@ class SandboxState:
         address = self.webhooks.address(world.info.id, event_type)
         if not address:
             return 0
-        push = self.dispatcher.build(world.info.id, EVENT_TYPES[event_type], self.now(), data,
-                                     address)
+        push = self.dispatcher.build(
+            world.info.id, EVENT_TYPES[event_type], self.now(), data, address
+        )
         return self.dispatcher.submit([push])
 
     def deauthorize(self, open_id: str) -> dict:
@@ -438,4 +429,3 @@ class SandboxState:
     def close(self) -> None:
         """Stop background threads."""
         self.dispatcher.close()
-        self.render_cache.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import heapq
 import itertools
 import json
@@ -77,8 +78,12 @@ class WebhookRegistry:
         with self._lock:
             subs = sorted(self._subs.get(shop_id, {}).items())
         return [
-            {"event_type": et, "address": s.address, "create_time": s.create_time,
-             "update_time": s.update_time}
+            {
+                "event_type": et,
+                "address": s.address,
+                "create_time": s.create_time,
+                "update_time": s.update_time,
+            }
             for et, s in subs
         ]
 
@@ -91,7 +96,7 @@ class WebhookRegistry:
         """Event types with an address for this shop."""
         return set(self._subs.get(shop_id, {}))
 
-    def all(self) -> dict[str, list[dict]]:
+    def all(self) -> dict[str, builtins.list[dict]]:
         """Every subscription, by shop id."""
         with self._lock:
             shop_ids = list(self._subs)
@@ -146,8 +151,9 @@ class WebhookDispatcher:
         n = next(self._ids)
         return f"73{int(time.time() * 1000) % 10**11:011d}{n % 10**6:06d}"
 
-    def build(self, shop_id: str, type_number: int, timestamp: int, data: dict,
-              address: str) -> Push:
+    def build(
+        self, shop_id: str, type_number: int, timestamp: int, data: dict, address: str
+    ) -> Push:
         """A push of one event to one address."""
         nid = self.notification_id()
         payload = {
@@ -174,8 +180,16 @@ class WebhookDispatcher:
                 batch.append(push)
                 share = self.config.webhook_duplicate_share
                 if share and self._rng.random() < share:
-                    batch.append(Push(push.notification_id, push.shop_id, push.type,
-                                      push.address, push.body, duplicate=True))
+                    batch.append(
+                        Push(
+                            push.notification_id,
+                            push.shop_id,
+                            push.type,
+                            push.address,
+                            push.body,
+                            duplicate=True,
+                        )
+                    )
             if self.config.webhook_shuffle:
                 self._rng.shuffle(batch)
             self._pending += len(batch)
@@ -205,8 +219,11 @@ class WebhookDispatcher:
             response = self._session().post(
                 push.address,
                 data=push.body,
-                headers={"Content-Type": "application/json", "Authorization": signature,
-                         "User-Agent": "TikTokShop-Sandbox-Webhook/1.0"},
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": signature,
+                    "User-Agent": "TikTokShop-Sandbox-Webhook/1.0",
+                },
                 timeout=self.config.webhook_timeout,
                 allow_redirects=False,
             )
@@ -236,8 +253,15 @@ class WebhookDispatcher:
         with self._cond:
             if not ok and not gave_up and not self._stopped:
                 delay = WEBHOOK_RETRY_DELAYS[push.attempt - 1] * self.config.webhook_retry_scale
-                retry = Push(push.notification_id, push.shop_id, push.type, push.address,
-                             push.body, attempt=push.attempt + 1, duplicate=push.duplicate)
+                retry = Push(
+                    push.notification_id,
+                    push.shop_id,
+                    push.type,
+                    push.address,
+                    push.body,
+                    attempt=push.attempt + 1,
+                    duplicate=push.duplicate,
+                )
                 heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), retry))
                 self._cond.notify()
             else:
@@ -247,9 +271,7 @@ class WebhookDispatcher:
     def _run_scheduler(self) -> None:
         while True:
             with self._cond:
-                while not self._stopped and (
-                    not self._heap or self._heap[0][0] > time.monotonic()
-                ):
+                while not self._stopped and (not self._heap or self._heap[0][0] > time.monotonic()):
                     timeout = self._heap[0][0] - time.monotonic() if self._heap else None
                     self._cond.wait(timeout)
                 if self._stopped:

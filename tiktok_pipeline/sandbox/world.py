@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass, field
 
 from tiktok_pipeline.sandbox.finance import FinanceBook
-from tiktok_pipeline.sandbox.orders import OrderBook
+from tiktok_pipeline.sandbox.orders.book import OrderBook
+from tiktok_pipeline.sandbox.orders.render import OrderRenderer
 from tiktok_pipeline.sandbox.products import ProductCatalog
 from tiktok_pipeline.sandbox.returns import CancellationBook, ReturnBook
 from tiktok_pipeline.sandbox.shops import ShopContext, ShopInfo
@@ -25,7 +27,8 @@ class ExternalOrders:
             current = self.by_order.setdefault(order_id, [])
             for ref in refs:
                 current[:] = [
-                    r for r in current
+                    r
+                    for r in current
                     if (r["platform"], r["external_order_id"])
                     != (ref["platform"], ref["external_order_id"])
                 ]
@@ -61,6 +64,11 @@ class ShopWorld:
         self.cancellations = CancellationBook(ctx, self.orders)
         self.finance = FinanceBook(ctx, self.orders)
         self.external = ExternalOrders()
+
+    @functools.cached_property
+    def order_renderer(self) -> OrderRenderer:
+        """Renders this shop's orders (its texts are made on first use)."""
+        return OrderRenderer(self.orders)
 
     def reset(self) -> None:
         """Forget writes made through the API."""

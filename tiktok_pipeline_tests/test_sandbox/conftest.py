@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ ANCHOR = 1_767_225_600  # 2026-01-01 00:00 UTC
 
 def small_config(**overrides) -> SandboxConfig:
     """A small, frozen-clock sandbox configuration."""
-    values = dict(
+    values: dict[str, Any] = dict(
         app_key=APP_KEY,
         app_secret=APP_SECRET,
         seed=7,

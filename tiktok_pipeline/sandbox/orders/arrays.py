@@ -1,8 +1,9 @@
 """Orders as arrays: the hashes, lifecycles and attributes of many orders at once.
 
-The same arithmetic as :class:`~tiktok_pipeline.sandbox.orders.OrderBook` (one order at a
-time, the readable reference), written with numpy so that a page of orders, or a search
-window of a hundred thousand, costs a few dozen array operations. uint64 arithmetic wraps
+The same arithmetic as :class:`~tiktok_pipeline.sandbox.orders.book.OrderBook` and
+:func:`~tiktok_pipeline.sandbox.orders.lifecycle.lifecycle_of` (one order at a time), written
+with numpy so that the hashes of a page of orders, or the states of a search window of a
+hundred thousand, cost a few dozen array operations. uint64 arithmetic wraps
 modulo 2**64 like the reference's masked Python integers; the float steps (create time,
 first SKU pick) are the same IEEE operations in the same order. Operations are batched
 across hashes (one array per kind of hash, stacked) because on small batches each numpy
@@ -12,11 +13,11 @@ call costs more than its arithmetic.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tiktok_pipeline.sandbox.orders import (
+from tiktok_pipeline.sandbox.orders.book import OrderBook, promotion_kind, shipping_class
+from tiktok_pipeline.sandbox.orders.lifecycle import (
     AWAITING_COLLECTION,
     AWAITING_SHIPMENT,
     CANCELLED,
@@ -32,9 +33,6 @@ from tiktok_pipeline.sandbox.orders import (
     UNPAID,
 )
 from tiktok_pipeline.sandbox.rng import GOLDEN
-
-if TYPE_CHECKING:
-    from tiktok_pipeline.sandbox.orders import OrderBook
 
 #: "Never": the time of a transition that does not exist.
 NEVER = np.iinfo(np.int64).max
@@ -72,49 +70,96 @@ _O_MOD = np.array([o[3] for o in _OFFSETS], np.uint64)[:, None]
 _O_FACTOR = np.array([o[4] for o in _OFFSETS], np.uint64)[:, None]
 _O_ADD = np.array([o[5] for o in _OFFSETS], np.uint64)[:, None]
 # Candidate transition times, by row of the ``events`` array of ``lifecycles``.
-(_C, _PAID, _CANCEL_UNPAID, _REQUEST, _CANCEL_SHIP, _HOLD_END, _RTS, _COLLECT, _DELIVER,
- _COMPLETE, _NEVER) = range(11)
+(
+    _C,
+    _PAID,
+    _CANCEL_UNPAID,
+    _REQUEST,
+    _CANCEL_SHIP,
+    _HOLD_END,
+    _RTS,
+    _COLLECT,
+    _DELIVER,
+    _COMPLETE,
+    _NEVER,
+) = range(11)
 #: How each candidate follows another: (event, earlier event, offset row of _OFFSETS).
 _EVENT_CHAIN = (
-    (_PAID, _C, 0), (_CANCEL_UNPAID, _C, 1), (_REQUEST, _PAID, 2), (_CANCEL_SHIP, _REQUEST, 3),
-    (_HOLD_END, _PAID, 4), (_RTS, _PAID, 5), (_COLLECT, _RTS, 6), (_DELIVER, _COLLECT, 7),
+    (_PAID, _C, 0),
+    (_CANCEL_UNPAID, _C, 1),
+    (_REQUEST, _PAID, 2),
+    (_CANCEL_SHIP, _REQUEST, 3),
+    (_HOLD_END, _PAID, 4),
+    (_RTS, _PAID, 5),
+    (_COLLECT, _RTS, 6),
+    (_DELIVER, _COLLECT, 7),
     (_COMPLETE, _DELIVER, 8),
 )
 #: Per variant (normal, unpaid cancel, seller cancel, buyer cancel, on hold): which
 #: candidate is transition j, and the status it starts. Padded with "never".
-_VARIANT_EVENTS = np.array([
-    [_C, _PAID, _RTS, _COLLECT, _DELIVER, _COMPLETE, _NEVER, _NEVER],
-    [_C, _CANCEL_UNPAID, _NEVER, _NEVER, _NEVER, _NEVER, _NEVER, _NEVER],
-    [_C, _PAID, _CANCEL_SHIP, _NEVER, _NEVER, _NEVER, _NEVER, _NEVER],
-    [_C, _PAID, _REQUEST, _CANCEL_SHIP, _NEVER, _NEVER, _NEVER, _NEVER],
-    [_C, _PAID, _HOLD_END, _RTS, _COLLECT, _DELIVER, _COMPLETE, _NEVER],
-], np.intp)
-_VARIANT_STATUSES = np.array([
-    [UNPAID, AWAITING_SHIPMENT, AWAITING_COLLECTION, IN_TRANSIT, DELIVERED, COMPLETED, 0, 0],
-    [UNPAID, CANCELLED, 0, 0, 0, 0, 0, 0],
-    [UNPAID, AWAITING_SHIPMENT, CANCELLED, 0, 0, 0, 0, 0],
-    [UNPAID, AWAITING_SHIPMENT, AWAITING_SHIPMENT, CANCELLED, 0, 0, 0, 0],
-    [UNPAID, ON_HOLD, AWAITING_SHIPMENT, AWAITING_COLLECTION, IN_TRANSIT, DELIVERED,
-     COMPLETED, 0],
-], np.int64)
+_VARIANT_EVENTS = np.array(
+    [
+        [_C, _PAID, _RTS, _COLLECT, _DELIVER, _COMPLETE, _NEVER, _NEVER],
+        [_C, _CANCEL_UNPAID, _NEVER, _NEVER, _NEVER, _NEVER, _NEVER, _NEVER],
+        [_C, _PAID, _CANCEL_SHIP, _NEVER, _NEVER, _NEVER, _NEVER, _NEVER],
+        [_C, _PAID, _REQUEST, _CANCEL_SHIP, _NEVER, _NEVER, _NEVER, _NEVER],
+        [_C, _PAID, _HOLD_END, _RTS, _COLLECT, _DELIVER, _COMPLETE, _NEVER],
+    ],
+    np.intp,
+)
+_VARIANT_STATUSES = np.array(
+    [
+        [UNPAID, AWAITING_SHIPMENT, AWAITING_COLLECTION, IN_TRANSIT, DELIVERED, COMPLETED, 0, 0],
+        [UNPAID, CANCELLED, 0, 0, 0, 0, 0, 0],
+        [UNPAID, AWAITING_SHIPMENT, CANCELLED, 0, 0, 0, 0, 0],
+        [UNPAID, AWAITING_SHIPMENT, AWAITING_SHIPMENT, CANCELLED, 0, 0, 0, 0],
+        [
+            UNPAID,
+            ON_HOLD,
+            AWAITING_SHIPMENT,
+            AWAITING_COLLECTION,
+            IN_TRANSIT,
+            DELIVERED,
+            COMPLETED,
+            0,
+        ],
+    ],
+    np.int64,
+)
 _V_NORMAL, _V_UNPAID_CANCEL, _V_SELLER_CANCEL, _V_BUYER_CANCEL, _V_ON_HOLD = range(5)
-_VARIANT_PATH = np.array([PATH_NORMAL, PATH_UNPAID_CANCEL, PATH_SHIP_CANCEL, PATH_SHIP_CANCEL,
-                          PATH_ON_HOLD], np.int64)
+_VARIANT_PATH = np.array(
+    [PATH_NORMAL, PATH_UNPAID_CANCEL, PATH_SHIP_CANCEL, PATH_SHIP_CANCEL, PATH_ON_HOLD], np.int64
+)
 #: Variant by the low 10 bits of the lifecycle hash (buyer cancel: seller cancel + 1).
 _VARIANT_OF_ROLL = np.array(
-    [_V_UNPAID_CANCEL if r < 61 else _V_SELLER_CANCEL if r < 102 else _V_ON_HOLD if r < 133
-     else _V_NORMAL for r in range(1024)], np.intp)
+    [
+        _V_UNPAID_CANCEL
+        if r < 61
+        else _V_SELLER_CANCEL
+        if r < 102
+        else _V_ON_HOLD
+        if r < 133
+        else _V_NORMAL
+        for r in range(1024)
+    ],
+    np.intp,
+)
 
 # -- attribute tables -------------------------------------------------------------------------
 
 #: Units by (roll, extra): 60% one, 25% two, 10% three, 5% four or five.
-_UNITS = np.array([1 if r < 60 else 2 if r < 85 else 3 if r < 95 else 4 + e
-                   for r in range(100) for e in range(2)], np.int64)
-#: Promotion kind by roll: 0 none, 1 seller discount, 2 platform discount.
-_PROMO_KIND = np.array([1 if p < 25 else 2 if p >= 85 else 0 for p in range(100)], np.int64)
-#: Shipping discount class by roll (see ``OrderBook.base``).
-_SHIP_CLASS = np.array([0 if s < 35 else 1 if s < 50 else 2 if s < 60 else 3
-                        for s in range(100)], np.int64)
+_UNITS = np.array(
+    [
+        1 if r < 60 else 2 if r < 85 else 3 if r < 95 else 4 + e
+        for r in range(100)
+        for e in range(2)
+    ],
+    np.int64,
+)
+#: Promotion kind by roll (``book.promotion_kind``).
+_PROMO_KIND = np.array([promotion_kind(p) for p in range(100)], np.int64)
+#: Shipping discount class by roll (``book.shipping_class``).
+_SHIP_CLASS = np.array([shipping_class(s) for s in range(100)], np.int64)
 
 
 def mix64_array(x: np.ndarray) -> np.ndarray:
@@ -172,7 +217,9 @@ def hashes(book: OrderBook, idx: np.ndarray) -> OrderHashes:
     first = np.empty((4, n), np.uint64)
     first[:3] = idx.astype(np.uint64)
     first[3] = (idx // every).astype(np.uint64)
-    first += book.hash_bases
+    first += np.array(
+        [[book.base_time], [book.base_lifecycle], [book.base_attr], [book.base_return]], np.uint64
+    )
     first = mix64_array(first)
     second = np.empty((4, n), np.uint64)
     second[0] = first[1]
@@ -240,8 +287,7 @@ class OrderStates:
     valid_until: np.ndarray
 
 
-def lifecycles(book: OrderBook, idx: np.ndarray, hs: OrderHashes | None = None
-               ) -> OrderLifecycles:
+def lifecycles(book: OrderBook, idx: np.ndarray, hs: OrderHashes | None = None) -> OrderLifecycles:
     """:meth:`OrderBook.lifecycle` of every index."""
     if hs is None:
         hs = hashes(book, idx)
@@ -253,7 +299,8 @@ def lifecycles(book: OrderBook, idx: np.ndarray, hs: OrderHashes | None = None
     # Ship cancels: the seller's when the top two bits are 0, else the buyer asks first.
     variant += (variant == _V_SELLER_CANCEL) & ((top & _U(3)) != 0)
     variant[(variant >= _V_UNPAID_CANCEL) & (variant <= _V_BUYER_CANCEL) & hs.return_pick] = (
-        _V_NORMAL)
+        _V_NORMAL
+    )
     hold = variant == _V_ON_HOLD
 
     pair = np.array((h, h2))[_O_HASH]
@@ -271,8 +318,11 @@ def lifecycles(book: OrderBook, idx: np.ndarray, hs: OrderHashes | None = None
         times=times,
         statuses=_VARIANT_STATUSES[variant],
         path=_VARIANT_PATH[variant],
-        by=np.where(variant == _V_UNPAID_CANCEL, (top & _U(1)).astype(np.int64),
-                    (variant == _V_SELLER_CANCEL) * BY_SELLER),
+        by=np.where(
+            variant == _V_UNPAID_CANCEL,
+            (top & _U(1)).astype(np.int64),
+            (variant == _V_SELLER_CANCEL) * BY_SELLER,
+        ),
         request=np.where(variant == _V_BUYER_CANCEL, events[_REQUEST], 0),
         going=(variant == _V_NORMAL) | hold,
         rts=events[_RTS],
@@ -317,20 +367,20 @@ def warehouses_of(book: OrderBook, h_attr: np.ndarray) -> np.ndarray:
     return bits(h_attr, 40, 0xFF) % len(book.warehouses)
 
 
-def attributes(book: OrderBook, idx: np.ndarray, hs: OrderHashes | None = None
-               ) -> OrderAttributes:
+def attributes(book: OrderBook, idx: np.ndarray, hs: OrderHashes | None = None) -> OrderAttributes:
     """The static draws of every index, as ``OrderBook.base`` makes them."""
     if hs is None:
         hs = hashes(book, idx)
     n = len(idx)
     h_attr = hs.attr
     (roll, extra, same_roll, place, promo, ship_roll), x = radix_digits(
-        hs.layout, (100, 2, 10, len(book.region.places), 100, 100))
+        hs.layout, (100, 2, 10, len(book.region.places), 100, 100)
+    )
     n_sell = len(book.catalog.sellable)
     picks = np.empty((n, MAX_UNITS), np.int64)
-    picks[:, 0] = (
-        n_sell * ((x & _U(0xFFFFFFF)).astype(np.float64) / 268435456.0) ** 2
-    ).astype(np.int64)
+    picks[:, 0] = (n_sell * ((x & _U(0xFFFFFFF)).astype(np.float64) / 268435456.0) ** 2).astype(
+        np.int64
+    )
     # Units after the first: successive base-n_sell digits of a second hash, unless all
     # units are the same SKU.
     if n_sell ** (MAX_UNITS - 1) < 1 << 64:

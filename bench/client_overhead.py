@@ -51,7 +51,9 @@ def measure(base_url: str, access_token: str, store: Store) -> dict:
         response = session.get(base_url + PATH, params=query, headers=headers, timeout=10)
         assert response.json()["code"] == 0
 
-    logged = TikTokShopClient(APP_KEY, APP_SECRET, base_url=base_url, store=store, qps=None)
+    logged = TikTokShopClient(
+        APP_KEY, APP_SECRET, base_url=base_url, request_log=store.request_log, qps=None
+    )
     unlogged = TikTokShopClient(APP_KEY, APP_SECRET, base_url=base_url, qps=None)
     apis = {
         "client": logged.shop(access_token=access_token),

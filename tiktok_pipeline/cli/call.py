@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="make one signed API call and print TikTok's JSON response",
         description=(
             "Call any method of the client, e.g. `tiktok-pipeline call order list --shop ID "
-            "--query '{\"page_size\": 10}' --body '{\"order_status\": \"UNPAID\"}'`. Credentials "
+            '--query \'{"page_size": 10}\' --body \'{"order_status": "UNPAID"}\'`. Credentials '
             "come from the token store (authorize the shop first) unless --access-token is given."
         ),
     )
@@ -51,7 +51,14 @@ def _json_object(text: str) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Make the call; exit code 1 when TikTok (or the network) returns an error."""
-    with TikTokShopClient.from_env() as client:
+    from tiktok_pipeline.cli.db import open_store
+
+    with (
+        open_store(None) as store,
+        TikTokShopClient.from_env(
+            credentials=store.tokens, request_log=store.request_log
+        ) as client,
+    ):
         try:
             if args.access_token:
                 api = client.shop(args.shop, access_token=args.access_token, cipher=args.cipher)

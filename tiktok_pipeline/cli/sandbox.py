@@ -25,44 +25,97 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "on demand. Control endpoints are listed at /sandbox; see docs/sandbox.md."
         ),
     )
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to bind (default: %(default)s)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
     parser.add_argument("--port", type=int, default=8900, help="port (default: %(default)s)")
     parser.add_argument("--app-key", default=DEFAULT_APP_KEY, help="app key (default: %(default)s)")
-    parser.add_argument("--app-secret", default=DEFAULT_APP_SECRET,
-                        help="app secret (default: the documented sandbox secret)")
-    parser.add_argument("--service-id", default=DEFAULT_SERVICE_ID,
-                        help="service id of the consent link (default: %(default)s)")
+    parser.add_argument(
+        "--app-secret",
+        default=DEFAULT_APP_SECRET,
+        help="app secret (default: the documented sandbox secret)",
+    )
+    parser.add_argument(
+        "--service-id",
+        default=DEFAULT_SERVICE_ID,
+        help="service id of the consent link (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="data seed (default: %(default)s)")
-    parser.add_argument("--sellers", type=int, default=1,
-                        help="sellers (authorizations) (default: %(default)s)")
-    parser.add_argument("--shops", type=int, default=2,
-                        help="shops in total, spread over the sellers (default: %(default)s)")
-    parser.add_argument("--orders-per-shop", type=int, default=5000,
-                        help="orders in the --days before the anchor (default: %(default)s)")
-    parser.add_argument("--products-per-shop", type=int, default=200,
-                        help="products per shop (default: %(default)s)")
-    parser.add_argument("--days", type=int, default=90,
-                        help="days of order history (default: %(default)s)")
-    parser.add_argument("--anchor", type=int, default=None,
-                        help="epoch seconds the data is anchored to (default: today 00:00 UTC)")
-    parser.add_argument("--frozen-clock", action="store_true",
-                        help="the virtual clock only moves through /sandbox/clock/advance")
-    parser.add_argument("--redirect-url", default=DEFAULT_REDIRECT_URL,
-                        help="where the consent page redirects (default: %(default)s)")
-    parser.add_argument("--access-token-ttl", type=int, default=7 * 86400,
-                        help="access token lifetime in seconds (default: %(default)s)")
-    parser.add_argument("--refresh-token-ttl", type=int, default=365 * 86400,
-                        help="refresh token lifetime in seconds (default: %(default)s)")
-    parser.add_argument("--no-rotate-refresh-tokens", action="store_true",
-                        help="keep the same refresh token on refresh (default: rotate)")
-    parser.add_argument("--webhook-retry-scale", type=float, default=1 / 600,
-                        help="multiplies TikTok's webhook retry delays (default: 1/600)")
-    parser.add_argument("--render-cache-mb", type=int, default=64,
-                        help="memory for cached serialized objects (default: %(default)s)")
-    parser.add_argument("--log-level", default="warning",
-                        choices=("critical", "error", "warning", "info", "debug"),
-                        help="uvicorn log level (default: %(default)s)")
+    parser.add_argument(
+        "--sellers", type=int, default=1, help="sellers (authorizations) (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--shops",
+        type=int,
+        default=2,
+        help="shops in total, spread over the sellers (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--orders-per-shop",
+        type=int,
+        default=5000,
+        help="orders in the --days before the anchor (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--products-per-shop",
+        type=int,
+        default=200,
+        help="products per shop (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--days", type=int, default=90, help="days of order history (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--anchor",
+        type=int,
+        default=None,
+        help="epoch seconds the data is anchored to (default: today 00:00 UTC)",
+    )
+    parser.add_argument(
+        "--frozen-clock",
+        action="store_true",
+        help="the virtual clock only moves through /sandbox/clock/advance",
+    )
+    parser.add_argument(
+        "--redirect-url",
+        default=DEFAULT_REDIRECT_URL,
+        help="where the consent page redirects (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--access-token-ttl",
+        type=int,
+        default=7 * 86400,
+        help="access token lifetime in seconds (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--refresh-token-ttl",
+        type=int,
+        default=365 * 86400,
+        help="refresh token lifetime in seconds (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-rotate-refresh-tokens",
+        action="store_true",
+        help="keep the same refresh token on refresh (default: rotate)",
+    )
+    parser.add_argument(
+        "--webhook-retry-scale",
+        type=float,
+        default=1 / 600,
+        help="multiplies TikTok's webhook retry delays (default: 1/600)",
+    )
+    parser.add_argument(
+        "--render-cache-mb",
+        type=int,
+        default=64,
+        help="memory for cached serialized objects (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="warning",
+        choices=("critical", "error", "warning", "info", "debug"),
+        help="uvicorn log level (default: %(default)s)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -107,7 +160,8 @@ def run(args: argparse.Namespace) -> int:
     state = app.state.sandbox
     base = f"http://{args.host}:{args.port}"
     secret_note = (
-        f"the default, {DEFAULT_APP_SECRET}" if args.app_secret == DEFAULT_APP_SECRET
+        f"the default, {DEFAULT_APP_SECRET}"
+        if args.app_secret == DEFAULT_APP_SECRET
         else "the value you passed with --app-secret"
     )
     lines = [
@@ -127,6 +181,12 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write("\n".join(lines))
     sys.stdout.flush()
     # No access log: token calls carry the app secret and tokens in their query strings.
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
-                timeout_graceful_shutdown=2)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=2,
+    )
     return 0

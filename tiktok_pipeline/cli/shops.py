@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiktok_pipeline.cli.db import open_store
 from tiktok_pipeline.cli.tokens import print_table, short_time
 from tiktok_pipeline.lifecycle.durations import iso_seconds
 from tiktok_pipeline.lifecycle.links import AUTHORIZE_PATH
+
+if TYPE_CHECKING:
+    from tiktok_pipeline.store import Authorization
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,7 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def shop_rows(url: str | None = None, statuses: list[str] | None = None) -> list[dict[str, Any]]:
     """One dict per shop: id, name, region, status, cipher presence, token expiry, open_id."""
     with open_store(url) as store:
-        authorizations = {a.id: a for a in store.tokens.list_authorizations()}
+        authorizations: dict[int | None, Authorization] = {
+            a.id: a for a in store.tokens.list_authorizations()
+        }
         shops = store.tokens.list_shops(statuses)
     rows = []
     for shop in shops:

@@ -7,9 +7,13 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from tiktok_pipeline.client import TikTokAPIError, TikTokShopClient
 from tiktok_pipeline.events import WebhookEvent
+
+if TYPE_CHECKING:
+    from tiktok_pipeline.store import Store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -72,14 +76,18 @@ def _event_arguments(parser: argparse.ArgumentParser, all_help: str) -> None:
 
 
 @contextmanager
-def _client() -> Iterator[TikTokShopClient]:
+def _client() -> Iterator[tuple[TikTokShopClient, Store]]:
+    """The client of the environment's app and the token store it takes shops from."""
     from tiktok_pipeline.cli.db import database_errors
     from tiktok_pipeline.config import load_settings
+    from tiktok_pipeline.store import Store
 
-    with database_errors(load_settings().database_url):
-        client = TikTokShopClient.from_env()
-    with client:
-        yield client
+    url = load_settings().database_url
+    with database_errors(url):
+        store = Store.from_url(url)
+        client = TikTokShopClient.from_env(credentials=store.tokens, request_log=store.request_log)
+    with store, client:
+        yield client, store
 
 
 def _shop_id(args: argparse.Namespace, client: TikTokShopClient) -> str | None:
@@ -89,8 +97,8 @@ def _shop_id(args: argparse.Namespace, client: TikTokShopClient) -> str | None:
     return shop_id
 
 
-def _fail(exc: Exception) -> int:
-    print(f"error: {exc}", file=sys.stderr)
+def _fail(problem: Exception | str) -> int:
+    print(f"error: {problem}", file=sys.stderr)
     return 1
 
 
@@ -98,12 +106,12 @@ def run_list(args: argparse.Namespace) -> int:
     """Print TikTok's and our addresses for the shop."""
     from tiktok_pipeline.web.registration import list_webhooks
 
-    with _client() as client:
+    with _client() as (client, store):
         shop_id = _shop_id(args, client)
         if not shop_id:
             return 2
         try:
-            rows = list_webhooks(client, client.store, shop_id)
+            rows = list_webhooks(client, store, shop_id)
         except TikTokAPIError as exc:
             return _fail(exc)
     if args.json:
@@ -167,7 +175,7 @@ def run_set(args: argparse.Namespace) -> int:
         return webhook_address(public_url, None if args.single_address else event)
 
     warned: set[str] = set()
-    with _client() as client:
+    with _client() as (client, store):
         shop_id = _shop_id(args, client)
         if not shop_id:
             return 2
@@ -183,7 +191,7 @@ def run_set(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
             try:
-                set_webhook(client, client.store, shop_id, event, address)
+                set_webhook(client, store, shop_id, event, address)
             except TikTokAPIError as exc:
                 return _fail(f"{event.name}: {exc}")
             print(f"{event.name} -> {address}")
@@ -199,15 +207,15 @@ def run_delete(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    with _client() as client:
+    with _client() as (client, store):
         shop_id = _shop_id(args, client)
         if not shop_id:
             return 2
         try:
             if named is None:
-                named = [row.event_type for row in list_webhooks(client, client.store, shop_id)]
+                named = [row.event_type for row in list_webhooks(client, store, shop_id)]
             for event_type in named:
-                delete_webhook(client, client.store, shop_id, event_type)
+                delete_webhook(client, store, shop_id, event_type)
                 print(f"{event_type} deleted")
         except TikTokAPIError as exc:
             return _fail(exc)

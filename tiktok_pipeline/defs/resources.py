@@ -68,12 +68,13 @@ class TikTokResource(dg.ConfigurableResource):
         """The signed client (one per process and resource instance)."""
         if self._client is None:
             settings = load_settings()
+            store = self.store.get()
             self._client = TikTokShopClient(
                 self.app_key,
                 self.app_secret,
                 base_url=self.api_base_url or settings.api_base_url,
                 auth_base_url=self.auth_base_url or settings.auth_base_url,
-                store=self.store.get(),
+                credentials=store.tokens,
                 qps=self.qps,
                 burst=self.burst,
                 timeout=(self.connect_timeout, self.read_timeout),
@@ -81,7 +82,7 @@ class TikTokResource(dg.ConfigurableResource):
                     max_attempts=self.max_attempts, initial_delay=self.retry_initial_delay
                 ),
                 refresh_margin=timedelta(minutes=self.refresh_margin_minutes),
-                request_log=self.log_requests,
+                request_log=store.request_log if self.log_requests else None,
             )
         return self._client
 

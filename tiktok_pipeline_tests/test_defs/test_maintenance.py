@@ -240,8 +240,8 @@ def test_schedules_are_on_by_default_with_the_documented_crons(monkeypatch) -> N
         "tiktok_tokens_check_schedule": "0 * * * *",
     }
     assert all(s.default_status == dg.DefaultScheduleStatus.RUNNING for s in by_name.values())
-    assert by_name["tiktok_refresh_tokens_schedule"].job_name == "refresh_tokens_job"
-    assert by_name["tiktok_flush_schedule"].job_name == "flush_expired_tokens_job"
+    assert by_name["tiktok_refresh_tokens_schedule"].job_name == "tiktok_refresh_tokens_job"
+    assert by_name["tiktok_flush_schedule"].job_name == "tiktok_flush_expired_tokens_job"
     assert by_name["tiktok_tokens_check_schedule"].job_name == "tiktok_tokens_check_job"
 
 
@@ -358,5 +358,5 @@ def test_definitions_load_with_the_default_resources() -> None:
     )
 
     dg.Definitions.validate_loadable(defs)
-    job = defs.resolve_job_def("refresh_tokens_job")
+    job = defs.resolve_job_def("tiktok_refresh_tokens_job")
     assert job.graph.node_named("refresh_expiring_tokens").definition.pool == "tiktok_api"

@@ -326,9 +326,11 @@ def test_a_push_from_the_sandbox_reaches_the_warehouse(
         from tiktok_pipeline.client import TikTokShopClient
 
         client = TikTokShopClient(
-            sandbox.config.app_key, sandbox.config.app_secret, base_url=sandbox.base_url
+            sandbox.config.app_key,
+            sandbox.config.app_secret,
+            base_url=sandbox.base_url,
+            credentials=store.tokens,
         )
-        client.store = store
         api = client.shop(shop_id)
         api.event.update_webhook(
             body={

@@ -14,6 +14,12 @@ schedules with other crons or settings (``tiktok_pipeline.definitions`` reads th
 environment).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import dagster as dg
+
 from tiktok_pipeline.defs.maintenance.alerts import (
     build_shops_connected_check,
     shops_connected,
@@ -33,7 +39,17 @@ from tiktok_pipeline.defs.maintenance.schedules import (
     build_tokens_check_schedule,
 )
 
-maintenance_jobs = [refresh_tokens_job, flush_expired_tokens_job, tokens_check_job]
+if TYPE_CHECKING:
+    # What dg.define_asset_job returns; Dagster does not export the name.
+    from dagster._core.definitions.unresolved_asset_job_definition import (
+        UnresolvedAssetJobDefinition,
+    )
+
+maintenance_jobs: list[dg.JobDefinition | UnresolvedAssetJobDefinition] = [
+    refresh_tokens_job,
+    flush_expired_tokens_job,
+    tokens_check_job,
+]
 maintenance_assets = [tiktok_authorizations]
 maintenance_checks = [shops_connected]
 

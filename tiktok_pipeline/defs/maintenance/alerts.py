@@ -29,7 +29,8 @@ tiktok_authorizations = dg.AssetSpec(
     description=(
         "Seller authorizations and their tokens (table tiktok_authorizations of the operational "
         "store), one per seller; shops point at them. Written by the seller authorization "
-        "callback, kept fresh by refresh_tokens_job, pruned by flush_expired_tokens_job."
+        "callback, kept fresh by tiktok_refresh_tokens_job, pruned by "
+        "tiktok_flush_expired_tokens_job."
     ),
 )
 

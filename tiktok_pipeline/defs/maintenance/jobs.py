@@ -29,7 +29,7 @@ MAINTENANCE_TAG = "tiktok/maintenance"
 
 
 class RefreshTokensConfig(dg.Config):
-    """Run config of ``refresh_tokens_job``."""
+    """Run config of ``tiktok_refresh_tokens_job``."""
 
     within: str = "48h"
     """Refresh access tokens expiring within this duration (e.g. 90m, 48h, 2d)."""
@@ -40,7 +40,7 @@ class RefreshTokensConfig(dg.Config):
 
 
 class FlushTokensConfig(dg.Config):
-    """Run config of ``flush_expired_tokens_job``."""
+    """Run config of ``tiktok_flush_expired_tokens_job``."""
 
     request_log_retention: str = "30d"
     """Keep ``tiktok_requests`` rows younger than this."""
@@ -205,6 +205,7 @@ def flush_expired_tokens(
 
 
 @dg.job(
+    name="tiktok_refresh_tokens_job",
     description="Refresh the TikTok access tokens that expire soon (one call per seller).",
     tags={MAINTENANCE_TAG: "refresh"},
 )
@@ -214,6 +215,7 @@ def refresh_tokens_job() -> None:
 
 
 @dg.job(
+    name="tiktok_flush_expired_tokens_job",
     description=(
         "Remove authorizations whose refresh token expired, and old request log and processed "
         "webhook rows."

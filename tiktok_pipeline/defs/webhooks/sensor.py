@@ -91,8 +91,8 @@ def build_webhook_sensor(interval_seconds: int = 10) -> dg.SensorDefinition:
             )
         for row_id, reason in work.ignored:
             marks.setdefault((InboxStatus.IGNORED.value, reason), []).append(row_id)
-        for (status, error), row_ids in marks.items():
-            inbox.mark(row_ids, status, error=error)
+        for (status, problem), row_ids in marks.items():
+            inbox.mark(row_ids, status, error=problem)
         refresh_ids = sorted(i for shop in work.refresh.values() for i in shop.row_ids)
         if refresh_ids:
             to_refresh = set(refresh_ids)

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "tiktok_pipeline.cli.webhooks",
     "tiktok_pipeline.cli.tokens",
     "tiktok_pipeline.cli.dev",
+    "tiktok_pipeline.cli.backfill",
 )
 
 

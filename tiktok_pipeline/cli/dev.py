@@ -30,9 +30,17 @@ from tiktok_pipeline.sandbox.config import (
 DEV_INSTANCE_YAML = """\
 # The embedded default instance of `tiktok-pipeline dev` (SQLite storage in this folder).
 # Production uses the repository's dagster.yaml (Postgres) instead.
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    dequeue_interval_seconds: 1
 concurrency:
   runs:
     max_concurrent_runs: 4
+    tag_concurrency_limits:
+      - key: dagster/backfill
+        limit: 1
   pools:
     default_limit: 2
 run_monitoring:

@@ -15,10 +15,11 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from tiktok_pipeline.lifecycle.durations import format_duration, parse_duration
+from tiktok_pipeline.cli.arguments import positive_duration
+from tiktok_pipeline.lifecycle.durations import format_duration
 from tiktok_pipeline.lifecycle.flush import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_REQUEST_LOG_RETENTION,
@@ -26,16 +27,6 @@ from tiktok_pipeline.lifecycle.flush import (
 )
 from tiktok_pipeline.lifecycle.refresh import DEFAULT_WITHIN
 from tiktok_pipeline.lifecycle.status import DEFAULT_WARN_WITHIN
-
-
-def _duration(text: str) -> timedelta:
-    try:
-        value = parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if value <= timedelta(0):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive duration; use e.g. 48h")
-    return value
 
 
 def _positive_int(text: str) -> int:
@@ -65,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     refresh.add_argument("--shop", help="only the authorization of this shop id")
     refresh.add_argument(
         "--within",
-        type=_duration,
+        type=positive_duration,
         default=DEFAULT_WITHIN,
         help="refresh tokens expiring within this duration, e.g. 90m, 48h, 2d "
         f"(default {format_duration(DEFAULT_WITHIN)})",
@@ -82,14 +73,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     flush.add_argument(
         "--request-log-retention",
-        type=_duration,
+        type=positive_duration,
         default=DEFAULT_REQUEST_LOG_RETENTION,
         help="keep tiktok_requests rows younger than this "
         f"(default {format_duration(DEFAULT_REQUEST_LOG_RETENTION)})",
     )
     flush.add_argument(
         "--webhook-retention",
-        type=_duration,
+        type=positive_duration,
         default=DEFAULT_WEBHOOK_RETENTION,
         help="keep processed tiktok_webhooks rows younger than this "
         f"(default {format_duration(DEFAULT_WEBHOOK_RETENTION)})",
@@ -111,7 +102,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status.add_argument("--shop", help="only this shop id")
     status.add_argument(
         "--warn-within",
-        type=_duration,
+        type=positive_duration,
         default=DEFAULT_WARN_WITHIN,
         help="report refresh tokens and authorizations ending within this "
         f"(default {format_duration(DEFAULT_WARN_WITHIN)})",
@@ -137,7 +128,9 @@ def run_refresh(args: argparse.Namespace) -> int:
                 None, store, within=args.within, shop_id=args.shop, dry_run=True
             )
         else:
-            with TikTokShopClient.from_env(store=store) as client:
+            with TikTokShopClient.from_env(
+                credentials=store.tokens, request_log=store.request_log
+            ) as client:
                 result = refresh_expiring(client, store, within=args.within, shop_id=args.shop)
     link = reauthorize_url()
     if args.json:

@@ -33,13 +33,16 @@ def _tick(sensor, instance, resources, cursor=None) -> dg.SensorResult:
 
 
 def test_history_ranges_cover_the_days_in_months():
-    ranges = history_ranges(datetime(2026, 11, 25, 13, tzinfo=UTC), 90)
+    ranges = history_ranges(datetime(2026, 11, 25, 13, tzinfo=UTC), 90, days_per_run=31)
     assert ranges[0][0] == "2026-08-27" and ranges[-1][1] == "2026-11-25"
     days = sum(
         (datetime.fromisoformat(end) - datetime.fromisoformat(start)).days + 1
         for start, end in ranges
     )
     assert days == 91 and len(ranges) == 3
+    assert history_ranges(datetime(2026, 11, 25, 13, tzinfo=UTC), 90, days_per_run=366) == [
+        ("2026-08-27", "2026-11-25")
+    ]
 
 
 def test_a_new_shop_gets_its_history_and_only_it(

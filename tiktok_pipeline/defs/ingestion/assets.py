@@ -19,8 +19,6 @@ from tiktok_pipeline.warehouse.schema import relation, type_name
 
 GROUP = "tiktok"
 POOL = "tiktok_api"
-#: A backfill of a year runs as 12 runs of a month each, not 365 process launches.
-BACKFILL_POLICY = dg.BackfillPolicy.multi_run(max_partitions_per_run=31)
 
 
 class SyncConfig(dg.Config):
@@ -45,7 +43,7 @@ def column_schema(table_name: str) -> dg.TableSchema:
                 name=column.name,
                 type=type_name(column),
                 description=column.comment,
-                constraints=dg.TableColumnConstraints(nullable=column.nullable),
+                constraints=dg.TableColumnConstraints(nullable=bool(column.nullable)),
             )
             for column in relation(table_name).columns
         ]
@@ -86,7 +84,7 @@ def _markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _fix_for(error: BaseException) -> str:
+def _fix_for(error: BaseException | None) -> str:
     if isinstance(error, TokenError):
         return error.hint
     if isinstance(error, MissingScope):
@@ -96,8 +94,11 @@ def _fix_for(error: BaseException) -> str:
     return "see the run's logs for the traceback"
 
 
-def build_sync_asset(entity: Entity) -> dg.AssetsDefinition:
-    """The multi-asset that pulls ``entity`` by daily ``update_time`` window into its tables."""
+def build_sync_asset(entity: Entity, days_per_run: int) -> dg.AssetsDefinition:
+    """The multi-asset that pulls ``entity`` by daily ``update_time`` window into its tables.
+
+    A backfill of a range runs as runs of at most ``days_per_run`` partitions each.
+    """
     parent = entity.tables[0]
     specs = [
         dg.AssetSpec(
@@ -118,7 +119,7 @@ def build_sync_asset(entity: Entity) -> dg.AssetsDefinition:
         name=f"sync_{entity.name}",
         specs=specs,
         partitions_def=daily_partitions,
-        backfill_policy=BACKFILL_POLICY,
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=days_per_run),
         pool=POOL,
         can_subset=False,
     )
@@ -212,4 +213,6 @@ def _select_shops(store: StoreResource, requested: list[str] | None) -> list[str
     return list(dict.fromkeys(requested))
 
 
-sync_assets = [build_sync_asset(entity) for entity in ENTITIES.values()]
+def build_sync_assets(days_per_run: int) -> list[dg.AssetsDefinition]:
+    """One sync multi-asset per entity, with backfill runs of at most ``days_per_run`` days."""
+    return [build_sync_asset(entity, days_per_run) for entity in ENTITIES.values()]

@@ -5,14 +5,17 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from tiktok_pipeline.config import DEFAULT_BACKFILL_DAYS_PER_RUN
 from tiktok_pipeline.defs.ingestion.jobs import sync_job, sync_run_config
 from tiktok_pipeline.defs.partitions import daily_partitions
 from tiktok_pipeline.defs.resources import StoreResource, WarehouseResource
 from tiktok_pipeline.defs.runs import run_in_flight
 from tiktok_pipeline.warehouse import quality
 
-#: Runs of a backfill cover at most this many days, like the assets' backfill policy.
-DAYS_PER_HISTORY_RUN = 31
+#: New shops whose history one run fetches together. A run costs the same few CPU seconds of
+#: Dagster (launch, code location, events, checks) whatever it syncs, far more than a small
+#: shop's month of orders: an agency connecting 300 shops gets 12 runs per month, not 300.
+SHOPS_PER_HISTORY_RUN = 25
 
 
 def _partition_request(
@@ -55,22 +58,41 @@ def build_incremental_schedules(
     return [incremental, late_updates]
 
 
-def history_ranges(today: datetime, history_days: int) -> list[tuple[str, str]]:
-    """Partition key ranges (at most a month each) covering the last ``history_days`` days."""
+def history_ranges(
+    today: datetime, history_days: int, days_per_run: int = DEFAULT_BACKFILL_DAYS_PER_RUN
+) -> list[tuple[str, str]]:
+    """Partition key ranges of at most ``days_per_run`` days (the assets' backfill policy)
+    covering the last ``history_days`` days."""
     first = today.date() - timedelta(days=history_days)
     earliest = daily_partitions.start.date()
     first = max(first, earliest)
     ranges = []
     start = first
     while start <= today.date():
-        end = min(start + timedelta(days=DAYS_PER_HISTORY_RUN - 1), today.date())
+        end = min(start + timedelta(days=days_per_run - 1), today.date())
         ranges.append((start.isoformat(), end.isoformat()))
         start = end + timedelta(days=1)
     return ranges
 
 
-def build_new_shop_sensor(history_days: int = 90) -> dg.SensorDefinition:
-    """A sensor that gives each newly authorized shop its history, without refetching others."""
+def shop_batches(shop_ids: list[str], size: int = SHOPS_PER_HISTORY_RUN) -> list[list[str]]:
+    """``shop_ids`` sorted and cut into groups of at most ``size``."""
+    ordered = sorted(shop_ids)
+    return [ordered[at : at + size] for at in range(0, len(ordered), size)]
+
+
+def build_new_shop_sensor(
+    history_days: int = 90,
+    shops_per_run: int = SHOPS_PER_HISTORY_RUN,
+    days_per_run: int = DEFAULT_BACKFILL_DAYS_PER_RUN,
+) -> dg.SensorDefinition:
+    """A sensor that gives each newly authorized shop its history, without refetching others.
+
+    New shops are synced ``shops_per_run`` at a time, one run per ``days_per_run`` days of
+    history (the assets' backfill policy); the
+    ``tiktok/shop`` tag names the run's shops (comma-separated) and keeps one run of a group at
+    a time through the instance's tag limit.
+    """
 
     @dg.sensor(
         name="tiktok_new_shop_history_sensor",
@@ -79,7 +101,8 @@ def build_new_shop_sensor(history_days: int = 90) -> dg.SensorDefinition:
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
             f"When a shop is authorized, sync its last {history_days} days (runs restricted to "
-            "that shop, a month each). Shops whose history is already in the sync ledger are "
+            f"that shop, or to up to {shops_per_run} shops authorized together, up to "
+            f"{days_per_run} days each). Shops whose history is already in the sync ledger are "
             "left alone."
         ),
     )
@@ -91,7 +114,7 @@ def build_new_shop_sensor(history_days: int = 90) -> dg.SensorDefinition:
         if not new_shops:
             return dg.SensorResult(skip_reason="no newly authorized shop")
         today = datetime.now(UTC)
-        ranges = history_ranges(today, history_days)
+        ranges = history_ranges(today, history_days, days_per_run)
         with warehouse.get().engine.connect() as connection:
             synced = quality.shops_synced_since(
                 connection,
@@ -101,17 +124,16 @@ def build_new_shop_sensor(history_days: int = 90) -> dg.SensorDefinition:
             )
         run_requests = [
             dg.RunRequest(
-                run_key=f"history:{shop_id}:{start}",
-                run_config=sync_run_config([shop_id]),
+                run_key=f"history:{_batch_key(batch)}:{start}",
+                run_config=sync_run_config(batch),
                 tags={
                     "dagster/asset_partition_range_start": start,
                     "dagster/asset_partition_range_end": end,
                     "tiktok/trigger": "new_shop_history",
-                    "tiktok/shop": shop_id,
+                    "tiktok/shop": ",".join(batch),
                 },
             )
-            for shop_id in new_shops
-            if shop_id not in synced
+            for batch in shop_batches([s for s in new_shops if s not in synced], shops_per_run)
             for start, end in ranges
         ]
         context.log.info(
@@ -126,3 +148,8 @@ def build_new_shop_sensor(history_days: int = 90) -> dg.SensorDefinition:
         )
 
     return new_shop_history
+
+
+def _batch_key(batch: list[str]) -> str:
+    """The shop id, or the first one and how many more: run keys stay short."""
+    return batch[0] if len(batch) == 1 else f"{batch[0]}+{len(batch) - 1}"

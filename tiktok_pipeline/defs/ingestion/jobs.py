@@ -2,12 +2,14 @@
 
 import dagster as dg
 
-from tiktok_pipeline.defs.ingestion.assets import GROUP, column_schema, sync_assets
+from tiktok_pipeline.defs.ingestion.assets import GROUP, column_schema
 from tiktok_pipeline.defs.ingestion.entities import ENTITIES
 
 sync_job = dg.define_asset_job(
     "tiktok_sync_job",
-    selection=dg.AssetSelection.assets(*sync_assets),
+    selection=dg.AssetSelection.assets(
+        *(table for entity in ENTITIES.values() for table in entity.tables)
+    ),
     description="Pull orders, products and returns of the selected days into the warehouse.",
 )
 

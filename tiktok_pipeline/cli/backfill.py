@@ -2,7 +2,8 @@
 
 Submits the same asset backfill as the Dagster UI's "Materialize > partition range" to the
 instance of DAGSTER_HOME: it shows on the UI's Backfills page, and the daemon
-(``dagster-daemon run``, or ``tiktok-pipeline dev``) runs it in runs of at most 31 days. DAY is
+(``dagster-daemon run``, or ``tiktok-pipeline dev``) runs it in runs of at most
+TIKTOK_BACKFILL_DAYS_PER_RUN days (366: a year per run). DAY is
 a UTC date (YYYY-MM-DD), --to included. ``--shop`` restricts the runs to those shops (default:
 every active shop). ``--wait`` follows the backfill until it ends.
 

@@ -14,7 +14,7 @@ from tiktok_pipeline.warehouse import quality
 
 #: New shops whose history one run fetches together. A run costs the same few CPU seconds of
 #: Dagster (launch, code location, events, checks) whatever it syncs, far more than a small
-#: shop's month of orders: an agency connecting 300 shops gets 12 runs per month, not 300.
+#: shop's history: an agency connecting 300 shops gets 12 history runs, not 300.
 SHOPS_PER_HISTORY_RUN = 25
 
 

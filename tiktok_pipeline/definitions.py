@@ -5,7 +5,8 @@ location loads (never at import; see :func:`tiktok_pipeline.config.load_schedule
 ``TIKTOK_SYNC_CRON`` (default every 15 minutes),
 ``TIKTOK_LATE_UPDATES_CRON`` (00:30 UTC), ``TIKTOK_HISTORY_DAYS`` (90),
 ``TIKTOK_REFRESH_CRON`` (03:00 UTC daily), ``TIKTOK_FLUSH_CRON`` (04:00 UTC on Sundays) and
-``TIKTOK_TOKENS_CHECK_CRON`` (hourly) and ``TIKTOK_WEBHOOK_SENSOR_SECONDS`` (10).
+``TIKTOK_TOKENS_CHECK_CRON`` (hourly), ``TIKTOK_WEBHOOK_SENSOR_SECONDS`` (10) and
+``TIKTOK_BACKFILL_DAYS_PER_RUN`` (366).
 """
 
 import os

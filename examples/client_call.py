@@ -6,7 +6,8 @@ Run it from the project's folder (nothing else to start, no TikTok account neede
 
 It starts the local TikTok Shop sandbox in this process, lets its seller consent, exchanges the
 auth code for tokens and lists the orders updated in the last 24 hours with a signed call. With
-your own app, build the client with ``TikTokShopClient.from_env()`` and take ``client.shop()``.
+your own app, build it with ``TikTokShopClient.from_env(credentials=store.tokens,
+request_log=store.request_log)`` (``store = Store.from_url()``) and take ``client.shop(id)``.
 """
 
 from datetime import UTC, datetime

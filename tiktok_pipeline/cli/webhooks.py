@@ -78,15 +78,14 @@ def _event_arguments(parser: argparse.ArgumentParser, all_help: str) -> None:
 @contextmanager
 def _client() -> Iterator[tuple[TikTokShopClient, Store]]:
     """The client of the environment's app and the token store it takes shops from."""
-    from tiktok_pipeline.cli.db import database_errors
-    from tiktok_pipeline.config import load_settings
-    from tiktok_pipeline.store import Store
+    from tiktok_pipeline.cli.db import open_store
 
-    url = load_settings().database_url
-    with database_errors(url):
-        store = Store.from_url(url)
-        client = TikTokShopClient.from_env(credentials=store.tokens, request_log=store.request_log)
-    with store, client:
+    with (
+        open_store(None) as store,
+        TikTokShopClient.from_env(
+            credentials=store.tokens, request_log=store.request_log
+        ) as client,
+    ):
         yield client, store
 
 

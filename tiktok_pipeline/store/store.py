@@ -51,9 +51,9 @@ def head_revision() -> str:
 
 def current_revision(engine: sa.Engine) -> str | None:
     """The migration the database is at (None when the store's tables were never created)."""
-    with engine.connect() as conn:
-        from alembic.runtime.migration import MigrationContext
+    from alembic.runtime.migration import MigrationContext
 
+    with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
         return context.get_current_revision()
 

@@ -108,7 +108,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--render-cache-mb",
         type=int,
         default=64,
-        help="memory for cached serialized objects (default: %(default)s)",
+        help="size cap of cached JSON bodies, in MB (default: %(default)s)",
     )
     parser.add_argument(
         "--log-level",

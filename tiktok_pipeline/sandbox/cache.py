@@ -11,8 +11,8 @@ from typing import Any
 class BodyCache:
     """Serialized objects (JSON bytes), least recently used first out, bounded by total size.
 
-    Keys must say everything a body depends on (for orders: the shop, the order and the
-    snapshot time), so an entry never goes stale. Threads may share the cache.
+    Keys must say everything a body depends on (for orders: the shop, the order and its
+    lifecycle step), so an entry never goes stale. Threads may share the cache.
     """
 
     def __init__(self, max_bytes: int) -> None:

@@ -60,7 +60,8 @@ class SandboxConfig:
         webhook_workers: threads delivering pushes.
         cancel_status_word: order status sent in pushes for cancelled orders.
         max_events_per_advance: cap of webhook events computed by one clock advance.
-        render_cache_mb: memory budget of the serialized-object cache.
+        render_cache_mb: size cap of the cached JSON bodies (their bytes; per-entry overhead
+            not counted).
         query_cache_entries: number of search results kept for paging.
     """
 

@@ -12,12 +12,15 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
+import numpy as np
+
 from tiktok_pipeline.sandbox.auth import AuthStore
 from tiktok_pipeline.sandbox.cache import BodyCache, EntryLRU
 from tiktok_pipeline.sandbox.clock import VirtualClock
 from tiktok_pipeline.sandbox.config import RUNTIME_SETTINGS, SandboxConfig
 from tiktok_pipeline.sandbox.events import EventCollector, collect
 from tiktok_pipeline.sandbox.faults import FaultInjector
+from tiktok_pipeline.sandbox.orders.arrays import lifecycles
 from tiktok_pipeline.sandbox.paging import PageTokens, Selection
 from tiktok_pipeline.sandbox.shops import SellerInfo, ShopInfo, make_open_id, make_shop, seller_name
 from tiktok_pipeline.sandbox.webhooks import EVENT_TYPES, Push, WebhookDispatcher, WebhookRegistry
@@ -25,7 +28,7 @@ from tiktok_pipeline.sandbox.world import ShopWorld
 
 log = logging.getLogger(__name__)
 MIB = 1024 * 1024
-#: Order cache keys: (shop slot << ORDER_KEY_BITS | order index, snapshot time).
+#: Order cache keys: (shop slot << ORDER_KEY_BITS | order index, the lifecycle step).
 ORDER_KEY_BITS = 40
 
 
@@ -208,8 +211,7 @@ class SandboxState:
     def orders_bytes(self, world: ShopWorld, ids: Sequence[int], t: int) -> list[bytes]:
         """Orders ``ids`` at ``t`` as JSON bytes: cached ones, the others rendered now."""
         cache = self.render_cache
-        base = world.slot << ORDER_KEY_BITS
-        keys = [(base + i, t) for i in ids]
+        keys = _order_keys(world, ids, t)
         out = cache.get_many(keys)
         missing = [n for n, body in enumerate(out) if body is None]
         if not missing:
@@ -238,9 +240,8 @@ class SandboxState:
         following = selection.slice(offset, page_size)
         if not following:
             return
-        base = world.slot << ORDER_KEY_BITS
-        cache = self.render_cache
-        if cache.has((base + following[0], t)) and cache.has((base + following[-1], t)):
+        first, last = _order_keys(world, [following[0], following[-1]], t)
+        if self.render_cache.has(first) and self.render_cache.has(last):
             return
         self.read_ahead.append(lambda: self.orders_bytes(world, following, t))
 
@@ -429,3 +430,22 @@ class SandboxState:
     def close(self) -> None:
         """Stop background threads."""
         self.dispatcher.close()
+
+
+def _order_keys(world: ShopWorld, ids: Sequence[int], t: int) -> list[tuple[int, ...]]:
+    """Cache keys of orders ``ids`` at ``t``: an order's JSON changes only at the steps of its
+    lifecycle (status transitions, the buyer's cancel request, shipping milestones), so a key
+    names the step and a body is reused at every later time of that step."""
+    lc = lifecycles(world.orders, np.asarray(ids, dtype=np.int64))
+    steps = np.stack(
+        [
+            lc.count_at(t),
+            (lc.request > 0) & (lc.request <= t),
+            lc.rts <= t,
+            lc.collect <= t,
+            lc.deliver <= t,
+        ],
+        axis=1,
+    ).tolist()
+    base = world.slot << ORDER_KEY_BITS
+    return [(base + i, *step) for i, step in zip(ids, steps, strict=True)]

@@ -264,11 +264,6 @@ class ProcessTreeSampler:
         self._start_rss = 0
         self._samples = 0
 
-    def add_roots(self, *pids: int) -> None:
-        """Also follow these processes (and what they start) from the next sample on."""
-        with self._lock:
-            self.roots.update(pids)
-
     def start(self) -> ProcessTreeSampler:
         """Take the first sample and go on sampling in a thread."""
         self._start_total = self._sample(first=True)

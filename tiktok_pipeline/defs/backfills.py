@@ -25,6 +25,7 @@ from dagster._time import get_current_timestamp
 
 from tiktok_pipeline.definitions import defs
 from tiktok_pipeline.defs.ingestion.entities import ENTITIES
+from tiktok_pipeline.defs.ingestion.jobs import sync_run_config
 from tiktok_pipeline.defs.partitions import daily_partitions
 
 #: Tags on the backfill, which Dagster copies onto each of its runs.
@@ -50,7 +51,6 @@ def submit_backfill(
     ``shops``, the run config restricts every sync asset to them and a tag names them."""
     # A sync multi-asset materializes all its tables or none: select every one of them.
     keys = [dg.AssetKey(table) for name in entities for table in ENTITIES[name].tables]
-    shop_config = {"config": {"shops": list(shops or [])}}
     tags = {TRIGGER_TAG: "cli_backfill"}
     title = f"{'+'.join(entities)} {partition_keys[0]} to {partition_keys[-1]}"
     if shops:
@@ -68,7 +68,7 @@ def submit_backfill(
         title=title,
         description="Submitted by `tiktok-pipeline backfill`"
         + (f" for shops {', '.join(shops)}" if shops else " for every active shop"),
-        run_config={"ops": {f"sync_{name}": shop_config for name in entities}} if shops else None,
+        run_config=sync_run_config(shops, entities) if shops else None,
     )
     instance.add_backfill(backfill)
     return backfill

@@ -213,8 +213,7 @@ def _plan(
     new: set[str] = set()
     for item in batch:
         data, item.data = item.data, None  # free memory as the load goes on
-        if data is None:  # never: each item is planned once
-            continue
+        assert data is not None, "each item is planned once"
         try:
             serialized = serialize(data)
             version = stored.get(item.key)

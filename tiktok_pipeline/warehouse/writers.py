@@ -8,8 +8,9 @@ one is being written. Writers use only the caller's connection and never commit.
 
 - SQLite (:mod:`~tiktok_pipeline.warehouse.sqlite_writer`): the load takes the write lock
   first, then ``executemany`` of the guarded upsert.
-- Postgres (:mod:`~tiktok_pipeline.warehouse.postgres_writer`): one multi-row guarded upsert
-  per batch, ``RETURNING`` what it wrote, so that concurrent writers are safe.
+- Postgres (:mod:`~tiktok_pipeline.warehouse.postgres_writer`): COPY straight into the tables
+  inside a savepoint; on a race with another writer (or past 32 savepoints) one guarded upsert
+  per batch, ``RETURNING`` what it wrote.
 """
 
 from __future__ import annotations

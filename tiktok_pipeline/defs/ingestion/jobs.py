@@ -1,5 +1,7 @@
 """The sync job and the analysts' view in the asset graph."""
 
+from collections.abc import Iterable, Sequence
+
 import dagster as dg
 
 from tiktok_pipeline.defs.ingestion.assets import GROUP, column_schema
@@ -27,6 +29,6 @@ daily_sales = dg.AssetSpec(
 )
 
 
-def sync_run_config(shop_ids: list[str]) -> dict:
-    """Run config that restricts every sync asset of the job to ``shop_ids``."""
-    return {"ops": {f"sync_{name}": {"config": {"shops": list(shop_ids)}} for name in ENTITIES}}
+def sync_run_config(shop_ids: Sequence[str], entities: Iterable[str] = ENTITIES) -> dict:
+    """Run config that restricts the sync assets of ``entities`` (default: all) to ``shop_ids``."""
+    return {"ops": {f"sync_{name}": {"config": {"shops": list(shop_ids)}} for name in entities}}

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import dagster as dg
 
+from tiktok_pipeline.config import (
+    DEFAULT_FLUSH_CRON,
+    DEFAULT_REFRESH_CRON,
+    DEFAULT_TOKENS_CHECK_CRON,
+)
 from tiktok_pipeline.defs.maintenance.alerts import tokens_check_job
 from tiktok_pipeline.defs.maintenance.jobs import (
     MAINTENANCE_TAG,
@@ -17,10 +22,6 @@ from tiktok_pipeline.defs.maintenance.jobs import (
 )
 from tiktok_pipeline.defs.runs import run_in_flight
 from tiktok_pipeline.lifecycle import parse_duration
-
-DEFAULT_REFRESH_CRON = "0 3 * * *"
-DEFAULT_FLUSH_CRON = "0 4 * * 0"
-DEFAULT_CHECK_CRON = "0 * * * *"
 
 
 def _check_duration(name: str, text: str) -> None:
@@ -97,7 +98,7 @@ def build_flush_schedule(
 
 
 def build_tokens_check_schedule(
-    cron: str = DEFAULT_CHECK_CRON,
+    cron: str = DEFAULT_TOKENS_CHECK_CRON,
     *,
     timezone: str = "UTC",
     default_status: dg.DefaultScheduleStatus = dg.DefaultScheduleStatus.RUNNING,
@@ -116,7 +117,7 @@ def build_tokens_check_schedule(
 def build_maintenance_schedules(
     refresh_cron: str = DEFAULT_REFRESH_CRON,
     flush_cron: str = DEFAULT_FLUSH_CRON,
-    check_cron: str = DEFAULT_CHECK_CRON,
+    check_cron: str = DEFAULT_TOKENS_CHECK_CRON,
     *,
     refresh_within: str = "48h",
     request_log_retention: str = "30d",

@@ -23,8 +23,13 @@ from pathlib import Path
 
 import requests
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Benchmarks keep their tokens in throwaway Postgres databases, which require a token key:
+# one for this run (and the processes it starts) unless the caller set one.
+TOKEN_KEY = os.environ.setdefault("TIKTOK_TOKEN_KEY", Fernet.generate_key().decode())
 #: Runs the ``sandbox`` command registered on its own, without the other command groups.
 _SANDBOX_ONLY = (
     "import sys, argparse\n"

@@ -48,6 +48,7 @@ import sqlalchemy as sa
 
 from bench._harness import (
     ROOT,
+    TOKEN_KEY,
     cpu_seconds,
     postgres_cpu_seconds,
     postgres_database,
@@ -133,6 +134,7 @@ def _environment(base_url: str, database_url: str, dagster_url: str, history_day
             "TIKTOK_APP_SECRET": APP_SECRET,
             "TIKTOK_API_BASE_URL": base_url,
             "TIKTOK_AUTH_BASE_URL": base_url,
+            "TIKTOK_TOKEN_KEY": TOKEN_KEY,
             "TIKTOK_DATABASE_URL": database_url,
             "TIKTOK_WAREHOUSE_URL": database_url,
             "TIKTOK_HISTORY_DAYS": str(history_days),

@@ -60,6 +60,7 @@ import sqlalchemy as sa
 
 from bench import _front_door as front_door
 from bench._harness import (
+    TOKEN_KEY,
     CpuMeter,
     ProcessTreeSampler,
     SandboxProcess,
@@ -108,6 +109,7 @@ def run_sync(start: str, end: str, qps: float, workers: int) -> None:
     import dagster as dg
 
     from tiktok_pipeline.definitions import defs
+    from tiktok_pipeline.defs.ingestion.figures import run_totals
 
     job = defs().resolve_job_def("tiktok_sync_job")
     started = time.perf_counter()
@@ -121,20 +123,17 @@ def run_sync(start: str, end: str, qps: float, workers: int) -> None:
             },
             run_config=sync_run_config(qps, workers),
         )
+        # Each partition carries its own day's figures; the run's totals are on the run.
+        totals = run_totals(instance, result.run_id, "orders")
     elapsed = time.perf_counter() - started
-    metadata = {
-        m.asset_key.to_user_string(): m.metadata
-        for m in result.asset_materializations_for_node("sync_orders")
-    }
-    orders = metadata["tiktok_orders"]
     print(
         json.dumps(
             {
                 "success": result.success,
-                "orders": orders["inserted"].value,
-                "line_items": metadata["tiktok_order_line_items"]["inserted"].value,
-                "pages": orders["api_pages"].value,
-                "sync_seconds": orders["duration_seconds"].value,
+                "orders": totals["tiktok_orders.inserted"],
+                "line_items": totals["tiktok_order_line_items.inserted"],
+                "pages": totals["api_pages"],
+                "sync_seconds": totals["duration_seconds"],
                 "run_seconds": round(elapsed, 2),
                 "process_peak_rss_mib": round(
                     resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
@@ -153,6 +152,7 @@ def _env(base_url: str, database_url: str) -> dict[str, str]:
         "TIKTOK_API_BASE_URL": base_url,
         "TIKTOK_AUTH_BASE_URL": base_url,
         "TIKTOK_DATABASE_URL": database_url,
+        "TIKTOK_TOKEN_KEY": TOKEN_KEY,
     }
 
 

@@ -1,7 +1,8 @@
 """Database engines shared by the operational store and the warehouse.
 
 SQLite (the embedded default) gets WAL mode and a busy timeout so that the web service and
-Dagster runs can write at the same time; Postgres gets a pre-ping pool that survives restarts.
+Dagster runs can write at the same time, and exact ``sum``/``total``/``avg`` for money amounts
+(``sqlite_sums``); Postgres gets a pre-ping pool that survives restarts.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+
+from tiktok_pipeline.sqlite_sums import register_exact_sums
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -32,6 +35,7 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    register_exact_sums(dbapi_connection)
 
 
 def _enable_wal(cursor) -> None:
@@ -52,7 +56,11 @@ def _enable_wal(cursor) -> None:
 
 
 def make_engine(url: str) -> sa.Engine:
-    """An engine for ``url``; for SQLite, creates the folder and sets WAL + a busy timeout."""
+    """An engine for ``url``.
+
+    For SQLite: creates the folder, sets WAL + a busy timeout, and makes ``sum``, ``total`` and
+    ``avg`` exact on every connection (money sums print as the decimals they are).
+    """
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -95,6 +103,32 @@ def db_error_text(exc: BaseException) -> str:
         lines = str(exc.orig).strip().splitlines()
         return f"{type(exc.orig).__name__}: {lines[0] if lines else ''}".rstrip(": ")
     return type(exc).__name__
+
+
+#: SQLSTATE classes and codes that a retry can get past: connection failures, the server shutting
+#: down or starting, serialization failures and deadlocks.
+_TRANSIENT_SQLSTATE_CLASSES = ("08",)
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "57P01", "57P02", "57P03", "53300"})
+
+
+def is_transient_database_error(exc: BaseException) -> bool:
+    """True for database errors that go away on their own: a connection refused or lost, a
+    server restarting, a serialization failure or deadlock, SQLite's "database is locked".
+
+    Constraint violations, bad SQL and data errors are not: retrying them changes nothing.
+    """
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    code = getattr(exc.orig, "pgcode", None) or getattr(exc.orig, "sqlstate", None)
+    if code:
+        return code in _TRANSIENT_SQLSTATES or code.startswith(_TRANSIENT_SQLSTATE_CLASSES)
+    if isinstance(exc.orig, sqlite3.Error):
+        message = str(exc.orig).lower()
+        return "locked" in message or "busy" in message
+    # No SQLSTATE: psycopg2 raises OperationalError without one when it cannot connect at all.
+    return isinstance(exc, sa.exc.OperationalError)
 
 
 def shared_engine(url: str) -> sa.Engine:

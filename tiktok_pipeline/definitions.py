@@ -5,8 +5,11 @@ location loads (never at import; see :func:`tiktok_pipeline.config.load_schedule
 ``TIKTOK_SYNC_CRON`` (default every 15 minutes),
 ``TIKTOK_LATE_UPDATES_CRON`` (00:30 UTC), ``TIKTOK_HISTORY_DAYS`` (90),
 ``TIKTOK_REFRESH_CRON`` (03:00 UTC daily), ``TIKTOK_FLUSH_CRON`` (04:00 UTC on Sundays) and
-``TIKTOK_TOKENS_CHECK_CRON`` (hourly), ``TIKTOK_WEBHOOK_SENSOR_SECONDS`` (10) and
-``TIKTOK_BACKFILL_DAYS_PER_RUN`` (366).
+``TIKTOK_TOKENS_CHECK_CRON`` (hourly), ``TIKTOK_WEBHOOK_SENSOR_SECONDS`` (10),
+``TIKTOK_BACKFILL_DAYS_PER_RUN`` (366) and ``TIKTOK_PARTITIONS_START`` (2023-01-01, the first
+daily partition). The buyer-data retention job purges after ``TIKTOK_BUYER_DATA_RETENTION_DAYS``
+(90); the alert sensors deliver to ``TIKTOK_ALERT_SLACK_WEBHOOK_URL`` and/or
+``TIKTOK_ALERT_SMTP_*`` (read at each tick).
 """
 
 import os
@@ -27,6 +30,11 @@ from tiktok_pipeline.defs.maintenance import (
     maintenance_assets,
     maintenance_checks,
     maintenance_jobs,
+    maintenance_sensors,
+)
+from tiktok_pipeline.defs.maintenance.buyer_data import (
+    build_buyer_data_retention_schedule,
+    buyer_data_retention_job,
 )
 from tiktok_pipeline.defs.resources import default_resources
 from tiktok_pipeline.defs.webhooks.job import webhook_refresh_job
@@ -54,25 +62,33 @@ def defs() -> dg.Definitions:
     timing = load_schedule_settings()
     return dg.Definitions(
         assets=[
-            *build_sync_assets(timing.backfill_days_per_run),
+            *build_sync_assets(timing.backfill_days_per_run, timing.partitions_start),
             daily_sales,
             *maintenance_assets,
         ],
         asset_checks=[*sync_checks, *maintenance_checks],
-        jobs=[sync_job, webhook_refresh_job, *maintenance_jobs],
+        jobs=[sync_job, webhook_refresh_job, *maintenance_jobs, buyer_data_retention_job],
         schedules=[
             *build_incremental_schedules(
-                cron=timing.sync_cron, late_updates_cron=timing.late_updates_cron
+                cron=timing.sync_cron,
+                late_updates_cron=timing.late_updates_cron,
+                partitions_start=timing.partitions_start,
             ),
             *build_maintenance_schedules(
                 refresh_cron=timing.refresh_cron,
                 flush_cron=timing.flush_cron,
                 check_cron=timing.tokens_check_cron,
             ),
+            build_buyer_data_retention_schedule(timing.flush_cron),
         ],
         sensors=[
-            build_new_shop_sensor(timing.history_days, days_per_run=timing.backfill_days_per_run),
+            build_new_shop_sensor(
+                timing.history_days,
+                days_per_run=timing.backfill_days_per_run,
+                partitions_start=timing.partitions_start,
+            ),
             build_webhook_sensor(timing.webhook_sensor_seconds),
+            *maintenance_sensors,
         ],
         resources=default_resources(),
         # Every step calls TikTok or the database from threads: running the steps in the run's

@@ -14,6 +14,11 @@ import pytest
 import sqlalchemy as sa
 
 from tiktok_pipeline.config import sqlite_url
+from tiktok_pipeline_tests.browser import chromium_session
+
+#: Postgres stores encrypt tokens with TIKTOK_TOKEN_KEY (SQLite ones use a key file next to
+#: the database, also in the processes a test starts with a cleaned environment).
+TEST_TOKEN_KEY = "p6Kx5Z0n3lV8dVb9Rr1Hq0tG2wYc4uJmE7sN1aXoL2k="
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TIKTOK_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
@@ -46,8 +51,11 @@ def _postgres_admin_engine() -> sa.Engine:
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """The URL of a new, empty Postgres database, dropped after the test."""
+def postgres_url(monkeypatch) -> Iterator[str]:
+    """The URL of a new, empty Postgres database, dropped after the test; TIKTOK_TOKEN_KEY is
+    set for the test (and the processes it starts)."""
+    if not os.environ.get("TIKTOK_TOKEN_KEY"):
+        monkeypatch.setenv("TIKTOK_TOKEN_KEY", TEST_TOKEN_KEY)
     admin = _postgres_admin_engine()
     name = f"tiktok_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
@@ -78,3 +86,9 @@ def database_url(request) -> str:
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_db_url")
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Headless Chromium (a selenium WebDriver), shared by the session; skips without it."""
+    yield from chromium_session()

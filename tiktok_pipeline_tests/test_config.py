@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
 
 import dagster as dg
 import pytest
@@ -14,6 +15,7 @@ from tiktok_pipeline.config import (
     load_schedule_settings,
 )
 from tiktok_pipeline.definitions import defs as load_definitions
+from tiktok_pipeline.defs.ingestion.automation import history_ranges
 
 SCHEDULE_VARIABLES = (
     "TIKTOK_SYNC_CRON",
@@ -24,6 +26,7 @@ SCHEDULE_VARIABLES = (
     "TIKTOK_HISTORY_DAYS",
     "TIKTOK_WEBHOOK_SENSOR_SECONDS",
     "TIKTOK_BACKFILL_DAYS_PER_RUN",
+    "TIKTOK_PARTITIONS_START",
 )
 
 
@@ -37,6 +40,7 @@ def test_schedule_defaults_when_nothing_or_blanks_are_set() -> None:
         history_days=90,
         webhook_sensor_seconds=10,
         backfill_days_per_run=366,
+        partitions_start=date(2023, 1, 1),
     )
     assert load_schedule_settings({}) == expected
     assert load_schedule_settings(dict.fromkeys(SCHEDULE_VARIABLES, "  ")) == expected
@@ -53,6 +57,7 @@ def test_schedule_values_are_read() -> None:
             "TIKTOK_HISTORY_DAYS": " 0 ",
             "TIKTOK_WEBHOOK_SENSOR_SECONDS": "30",
             "TIKTOK_BACKFILL_DAYS_PER_RUN": "31",
+            "TIKTOK_PARTITIONS_START": " 2026-09-03 ",
         }
     )
     assert settings == ScheduleSettings(
@@ -64,6 +69,7 @@ def test_schedule_values_are_read() -> None:
         history_days=0,
         webhook_sensor_seconds=30,
         backfill_days_per_run=31,
+        partitions_start=date(2026, 9, 3),
     )
 
 
@@ -86,6 +92,11 @@ def test_schedule_values_are_read() -> None:
         pytest.param("TIKTOK_FLUSH_CRON", "0 4 * * funday", "day of week", id="cron-day-name"),
         pytest.param("TIKTOK_TOKENS_CHECK_CRON", "*/0 * * * *", "step 0", id="cron-step-0"),
         pytest.param("TIKTOK_SYNC_CRON", "0 24 * * *", "hour '24'", id="cron-hour-24"),
+        pytest.param("TIKTOK_PARTITIONS_START", "2026/09/03", "YYYY-MM-DD", id="start-slashes"),
+        pytest.param("TIKTOK_PARTITIONS_START", "20260903", "YYYY-MM-DD", id="start-compact"),
+        pytest.param("TIKTOK_PARTITIONS_START", "2026-02-30", "YYYY-MM-DD", id="start-no-day"),
+        pytest.param("TIKTOK_PARTITIONS_START", "3 months ago", "YYYY-MM-DD", id="start-words"),
+        pytest.param("TIKTOK_PARTITIONS_START", "2999-01-01", "after today", id="start-future"),
     ],
 )
 def test_a_bad_value_names_the_variable(variable: str, value: str, explanation: str) -> None:
@@ -143,3 +154,43 @@ def test_bad_definitions_settings_fail_the_load_naming_the_variable(monkeypatch)
 )
 def test_the_ca_bundle_follows_requests_rules(environ: dict, expected: str | None) -> None:
     assert ca_bundle(environ) == expected
+
+
+def test_the_partitions_start_where_the_setting_says(monkeypatch) -> None:
+    for variable in SCHEDULE_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    today = datetime.now(UTC).date()
+    start = today - timedelta(days=90)
+    monkeypatch.setenv("TIKTOK_PARTITIONS_START", start.isoformat())
+    monkeypatch.setenv("TIKTOK_HISTORY_DAYS", "365")
+
+    definitions = load_definitions()
+
+    # The 90 days before today and today: the partitions the UI counts (none before).
+    for node in definitions.resolve_asset_graph().asset_nodes:
+        if node.partitions_def is not None:
+            assert node.partitions_def.get_first_partition_key() == start.isoformat(), node.key
+            assert node.partitions_def.get_num_partitions() == 91, node.key
+    job = definitions.resolve_job_def("tiktok_sync_job")
+    assert job.partitions_def is not None
+    assert job.partitions_def.get_first_partition_key() == start.isoformat()
+    # A new shop's 365 days of history start at the first partition.
+    assert history_ranges(datetime.now(UTC), 365, 366, start)[0][0] == start.isoformat()
+    assert "last 365 days" in (
+        definitions.resolve_sensor_def("tiktok_new_shop_history_sensor").description or ""
+    )
+    # Yesterday is before the first partition when it starts today: the late sync skips it.
+    monkeypatch.setenv("TIKTOK_PARTITIONS_START", today.isoformat())
+    late = load_definitions().resolve_schedule_def("tiktok_late_updates_schedule")
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime.combine(today, time(0, 30), tzinfo=UTC)
+    )
+    skipped = late(context)
+    assert isinstance(skipped, dg.SkipReason)
+    assert "before the first partition" in (skipped.skip_message or "")
+
+
+def test_today_is_a_valid_partitions_start() -> None:
+    today = datetime.now(UTC).date()
+    settings = load_schedule_settings({"TIKTOK_PARTITIONS_START": today.isoformat()})
+    assert settings.partitions_start == today

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "tiktok_pipeline.cli.tokens",
     "tiktok_pipeline.cli.dev",
     "tiktok_pipeline.cli.backfill",
+    "tiktok_pipeline.cli.buyers",
 )
 
 

@@ -155,17 +155,18 @@ def run(args: argparse.Namespace) -> int:
 
 def days_to_partition_keys(first: date, last: date) -> list[str]:
     """The daily partition keys from ``first`` to ``last`` inclusive; ConfigurationError if the
-    range is reversed or leaves the partitions (HISTORY_START to today, UTC)."""
-    from tiktok_pipeline.defs.partitions import daily_partitions
+    range is reversed or leaves the partitions (TIKTOK_PARTITIONS_START to today, UTC)."""
+    from tiktok_pipeline.defs.partitions import configured_daily_partitions
 
+    daily_partitions = configured_daily_partitions()
     earliest = date.fromisoformat(daily_partitions.get_first_partition_key() or "")
     latest = date.fromisoformat(daily_partitions.get_last_partition_key() or "")
     if first > last:
         raise ConfigurationError(f"--from {first} is after --to {last}; give the earlier day first")
     if first < earliest:
         raise ConfigurationError(
-            f"--from {first} is before the first partition, {earliest} (the API keeps no older "
-            f"history); use --from {earliest} or later"
+            f"--from {first} is before the first partition, {earliest} "
+            f"(TIKTOK_PARTITIONS_START); use --from {earliest} or later"
         )
     if last > latest:
         raise ConfigurationError(

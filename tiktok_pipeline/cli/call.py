@@ -56,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
     with (
         open_store(None) as store,
         TikTokShopClient.from_env(
-            credentials=store.tokens, request_log=store.request_log
+            credentials=store.tokens,
+            request_log=store.request_log,
+            rate_limits=store.rate_limits,
         ) as client,
     ):
         try:

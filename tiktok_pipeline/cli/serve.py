@@ -32,9 +32,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--require-state",
-        action="store_true",
-        help="refuse callbacks without our signed state (i.e. consent links copied from "
-        "Partner Center); default: accept them",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="refuse callbacks without this service's signed state, bound to the browser "
+        "(default). --no-require-state also accepts consent links copied from Partner Center, "
+        "which carry none, at the price of a login-CSRF opening",
     )
     parser.add_argument(
         "--body-limit",

@@ -1,5 +1,8 @@
 """``tiktok-pipeline tokens refresh|flush|status``: keep shops connected, non-interactively.
 
+``tokens new-key`` and ``tokens rotate-key`` manage TIKTOK_TOKEN_KEY, the key that encrypts the
+tokens at rest.
+
 The original package's ``tiktok:refresh-token`` refreshed every token on every run and always
 exited 0; its ``tiktok:flush-expired-token`` asked for confirmation (so scheduled runs did
 nothing) and deleted refreshable tokens. These commands never prompt, refresh only what expires
@@ -19,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from tiktok_pipeline.cli.arguments import positive_duration
+from tiktok_pipeline.cli.token_keys import register_commands as register_key_commands
 from tiktok_pipeline.lifecycle.durations import format_duration
 from tiktok_pipeline.lifecycle.flush import (
     DEFAULT_BATCH_SIZE,
@@ -43,7 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``tokens`` command group."""
     parser = subparsers.add_parser(
         "tokens",
-        help="refresh expiring tokens, flush dead ones, show every shop's token state",
+        help="refresh expiring tokens, flush dead ones, show every shop's token state, "
+        "rotate the key that encrypts them",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -109,6 +114,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _common(status)
     status.set_defaults(handler=run_status)
+    register_key_commands(commands)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

@@ -83,7 +83,9 @@ def _client() -> Iterator[tuple[TikTokShopClient, Store]]:
     with (
         open_store(None) as store,
         TikTokShopClient.from_env(
-            credentials=store.tokens, request_log=store.request_log
+            credentials=store.tokens,
+            request_log=store.request_log,
+            rate_limits=store.rate_limits,
         ) as client,
     ):
         yield client, store

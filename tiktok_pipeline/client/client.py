@@ -18,7 +18,7 @@ from tiktok_pipeline.client.credentials import (
 )
 from tiktok_pipeline.client.endpoints import Endpoint, build_endpoints
 from tiktok_pipeline.client.errors import TikTokConfigurationError
-from tiktok_pipeline.client.ratelimit import LIMITERS, RateLimiter
+from tiktok_pipeline.client.ratelimit import LIMITERS, Limiter, RateLimiterSource
 from tiktok_pipeline.client.retry import RetryPolicy
 from tiktok_pipeline.client.shop import ShopAPI
 from tiktok_pipeline.client.transport import RequestFailed, Transport
@@ -71,8 +71,10 @@ class TikTokShopClient:
             refreshed: the token store, ``Store.from_url(...).tokens``
             (:class:`~tiktok_pipeline.client.credentials.CredentialsProvider`).
         default_shop_id: the shop ``client.shop()`` uses when given none (``TIKTOK_SHOP_ID``).
-        qps: calls per second per (app, shop), shared by the threads of the process; None: no limit.
+        qps: calls per second per (app, shop); None: no limit.
         burst: calls allowed back to back before ``qps`` spacing applies.
+        rate_limits: where the (app, shop) budgets live: by default shared by the threads of the
+            process; ``store.rate_limits`` shares them with every process using the store.
         timeout: (connect, read) seconds.
         retry: the retry policy for throttling, server errors, timeouts and dropped connections.
         refresh_margin: refresh a stored access token this long before it expires.
@@ -94,6 +96,7 @@ class TikTokShopClient:
         default_shop_id: str | None = None,
         qps: float | None = DEFAULT_QPS,
         burst: int = 1,
+        rate_limits: RateLimiterSource | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         refresh_margin: timedelta = DEFAULT_REFRESH_MARGIN,
@@ -124,6 +127,7 @@ class TikTokShopClient:
         self.default_shop_id = default_shop_id
         self.qps = qps
         self.burst = burst
+        self.rate_limits: RateLimiterSource = rate_limits or LIMITERS
         self.refresh_margin = refresh_margin
         self.endpoints: dict[str, Endpoint] = build_endpoints(endpoints, versions)
         self._owns_session = session is None
@@ -210,11 +214,11 @@ class TikTokShopClient:
     def _refresh_token_data(self, refresh_token: str) -> Mapping[str, Any]:
         return self.auth.refresh_access_token(refresh_token)["data"]
 
-    def rate_limiter(self, shop_key: str) -> RateLimiter | None:
-        """The process-wide limiter for this app and ``shop_key`` (None when qps is None)."""
+    def rate_limiter(self, shop_key: str) -> Limiter | None:
+        """The limiter of this app's budget for ``shop_key`` (None when qps is None)."""
         if self.qps is None:
             return None
-        return LIMITERS.get(self.app_key, shop_key, self.qps, self.burst)
+        return self.rate_limits.get(self.app_key, shop_key, self.qps, self.burst)
 
     def on_request(self, callback: Callable[[RequestRecord], None]) -> None:
         """Call ``callback`` with a redacted record of every HTTP attempt."""

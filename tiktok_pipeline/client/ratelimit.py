@@ -3,6 +3,10 @@
 TikTok's quota unit is app x shop (reference §10). Each key gets a generic cell rate algorithm
 (GCRA) limiter: calls are spaced ``1/qps`` apart on average with a burst allowance, and waiting
 happens outside the lock so that threads of other shops never wait for this one.
+
+The client takes its limiters from a :class:`RateLimiterSource`: by default :data:`LIMITERS`,
+one per process; the operational store's ``store.rate_limits`` shares each (app, shop) budget
+between every process using the same database (several runs syncing one shop at once).
 """
 
 from __future__ import annotations
@@ -10,6 +14,23 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
+
+
+class Limiter(Protocol):
+    """Anything that makes a caller wait for its turn."""
+
+    def acquire(self) -> float:
+        """Block until a call may be made; returns the seconds waited."""
+        ...
+
+
+class RateLimiterSource(Protocol):
+    """Where a client gets the limiter of an (app, shop) budget."""
+
+    def get(self, app_key: str, shop_key: str, qps: float, burst: int = 1) -> Limiter:
+        """The limiter for calls of ``app_key`` for ``shop_key`` at ``qps``."""
+        ...
 
 
 class RateLimiter:

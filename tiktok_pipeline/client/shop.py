@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from tiktok_pipeline.client.credentials import CredentialSource
 from tiktok_pipeline.client.endpoints import Endpoint
-from tiktok_pipeline.client.errors import AccessTokenExpired, TikTokConfigurationError
+from tiktok_pipeline.client.errors import (
+    AccessTokenExpired,
+    AccessTokenInvalid,
+    TikTokConfigurationError,
+)
 from tiktok_pipeline.client.pagination import PageIterator
 from tiktok_pipeline.client.transport import Call
 
@@ -165,7 +169,9 @@ class ShopAPI:
         credentials = self._credentials.current()
         try:
             return self._send(endpoint, path, query, body_bytes, credentials)
-        except AccessTokenExpired:
+        # An invalid token (105001: revoked, or replaced elsewhere) gets the expired one's
+        # treatment: one refresh; a dead refresh token then marks the seller needs_reauth.
+        except (AccessTokenExpired, AccessTokenInvalid):
             if not self._credentials.refreshable:
                 raise
             renewed = self._credentials.renew(credentials.access_token)

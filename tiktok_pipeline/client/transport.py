@@ -27,7 +27,7 @@ from tiktok_pipeline.client.errors import (
     TikTokTimeout,
     error_from_response,
 )
-from tiktok_pipeline.client.ratelimit import RateLimiter
+from tiktok_pipeline.client.ratelimit import Limiter
 from tiktok_pipeline.client.retry import RetryPolicy, parse_retry_after
 from tiktok_pipeline.client.signing import sign_request
 from tiktok_pipeline.redaction import install_url_log_filter, redact, redact_body, scrub
@@ -92,7 +92,7 @@ class Transport:
         self,
         call: Call,
         *,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         secrets: Iterable[str | None] = (),
     ) -> dict[str, Any]:
         """Send ``call`` until it succeeds or the retry policy gives up; returns the envelope."""

@@ -26,7 +26,6 @@ from dagster._time import get_current_timestamp
 from tiktok_pipeline.definitions import defs
 from tiktok_pipeline.defs.ingestion.entities import ENTITIES
 from tiktok_pipeline.defs.ingestion.jobs import sync_run_config
-from tiktok_pipeline.defs.partitions import daily_partitions
 
 #: Tags on the backfill, which Dagster copies onto each of its runs.
 TRIGGER_TAG = "tiktok/trigger"
@@ -131,7 +130,7 @@ def failed_partitions(backfill: PartitionBackfill, asset_graph: BaseAssetGraph) 
         if key not in data.failed_and_downstream_subset.asset_keys:
             continue
         subset = data.failed_and_downstream_subset.get_partitions_subset(key)
-        ranges = subset.get_partition_key_ranges(daily_partitions)
+        ranges = subset.get_partition_key_ranges(asset_graph.get(key).partitions_def)
         days = ", ".join(r.start if r.start == r.end else f"{r.start}..{r.end}" for r in ranges)
         lines.append(f"{name}: failed partitions {days}")
     return lines

@@ -75,6 +75,7 @@ class TikTokResource(dg.ConfigurableResource):
                 base_url=self.api_base_url or settings.api_base_url,
                 auth_base_url=self.auth_base_url or settings.auth_base_url,
                 credentials=store.tokens,
+                rate_limits=store.rate_limits,
                 qps=self.qps,
                 burst=self.burst,
                 timeout=(self.connect_timeout, self.read_timeout),

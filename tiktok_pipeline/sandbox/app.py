@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from tiktok_pipeline.sandbox import consent, control
+from tiktok_pipeline.sandbox import consent, console, control
 from tiktok_pipeline.sandbox.config import SandboxConfig
 from tiktok_pipeline.sandbox.gateway import SandboxGateway
 from tiktok_pipeline.sandbox.state import SandboxState
@@ -17,7 +17,7 @@ from tiktok_pipeline.sandbox.state import SandboxState
 def create_app(
     config: SandboxConfig | None = None, *, state: SandboxState | None = None
 ) -> Starlette:
-    """The Starlette app serving both TikTok hosts and the /sandbox/ control endpoints.
+    """The Starlette app serving both TikTok hosts, the /sandbox/ control endpoints and console.
 
     Args:
         config: the settings (default: ``SandboxConfig()``); ignored when ``state`` is given.
@@ -38,7 +38,7 @@ def create_app(
                 sandbox.close()
 
     app = Starlette(
-        routes=[*consent.routes(sandbox), *control.routes(sandbox)],
+        routes=[*consent.routes(sandbox), *control.routes(sandbox), *console.routes()],
         middleware=[Middleware(SandboxGateway, state=sandbox)],
         lifespan=lifespan,
     )

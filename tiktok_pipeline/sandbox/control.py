@@ -1,15 +1,14 @@
-"""The /sandbox/ control endpoints (JSON) and the /sandbox page that lists them."""
+"""The /sandbox/ control endpoints (JSON); the console page over them is in :mod:`console`."""
 
 from __future__ import annotations
 
 import asyncio
-import html
 import json
 from collections.abc import Awaitable, Callable
 
 import numpy as np
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tiktok_pipeline.sandbox.faults import FaultSettings
@@ -24,87 +23,6 @@ from tiktok_pipeline.sandbox.search import (
 from tiktok_pipeline.sandbox.state import SandboxState
 from tiktok_pipeline.sandbox.world import ShopWorld
 
-#: (method, path, what it does) for the /sandbox page and docs/sandbox.md.
-CONTROL_ENDPOINTS = (
-    ("GET", "/sandbox", "this page"),
-    (
-        "GET",
-        "/sandbox/state",
-        "clock, shops (ids, ciphers, open_ids), sellers, faults, config, "
-        "token counts, webhook subscriptions (never a secret)",
-    ),
-    ("GET", "/sandbox/clock", "the virtual clock"),
-    (
-        "POST",
-        "/sandbox/clock/advance",
-        '{"seconds": N}: move the clock forward and push the webhooks of what changed',
-    ),
-    ("GET", "/sandbox/faults", "the current fault settings"),
-    ("POST", "/sandbox/faults", "replace the fault settings (see docs/sandbox.md for fields)"),
-    ("DELETE", "/sandbox/faults", "no faults"),
-    ("POST", "/sandbox/faults/clear", "no faults (for clients without DELETE)"),
-    ("GET", "/sandbox/config", "run-time settings"),
-    (
-        "POST",
-        "/sandbox/config",
-        "change run-time settings (redirect_url, token lifetimes, "
-        "webhook retry scale, duplicates, shuffling, cancel status word ...)",
-    ),
-    (
-        "POST",
-        "/sandbox/reset",
-        '{"auth": false}: back to the start (clock, writes, '
-        "subscriptions, deliveries, stats, faults); auth=true also forgets tokens",
-    ),
-    ("POST", "/sandbox/authorize", '{"open_id"?}: an auth code, as the consent redirect gives'),
-    (
-        "POST",
-        "/sandbox/tokens/expire",
-        '{"open_id"?, "which": "access"|"refresh"|"both"}: make tokens expire now',
-    ),
-    (
-        "POST",
-        "/sandbox/sellers",
-        '{"shops": 1, "region"?, "orders_per_shop"?}: a new seller with new shops',
-    ),
-    (
-        "POST",
-        "/sandbox/sellers/{open_id}/deauthorize",
-        "revoke the seller's tokens and push SELLER_DEAUTHORIZATION (6) for its shops",
-    ),
-    (
-        "POST",
-        "/sandbox/sellers/{open_id}/expiring",
-        '{"days": 7}: push UPCOMING_AUTHORIZATION_EXPIRATION (7) for its shops',
-    ),
-    (
-        "GET",
-        "/sandbox/stats",
-        "requests per endpoint, token get/refresh calls, rejections per code, injected faults",
-    ),
-    ("POST", "/sandbox/stats/reset", "zero the statistics"),
-    (
-        "GET",
-        "/sandbox/truth/counts",
-        "?shop_id=&update_time_ge=&update_time_lt=: counts of "
-        "orders, order_line_items, products, product_skus, returns, return_line_items",
-    ),
-    (
-        "GET",
-        "/sandbox/truth/{orders|products|returns}",
-        "?shop_id=&update_time_ge=&"
-        "update_time_lt=&create_time_ge=&create_time_lt=&limit=: the objects exactly as the API "
-        "serves them now",
-    ),
-    ("GET", "/sandbox/webhooks", "webhook subscriptions per shop"),
-    (
-        "GET",
-        "/sandbox/webhooks/deliveries",
-        "?shop_id=&event_type=&wait=SECONDS: push "
-        "attempts (event, address, attempt, HTTP status, time, notification id)",
-    ),
-)
-
 
 class ControlError(ValueError):
     """A bad control request (answered with HTTP 400 and the message)."""
@@ -117,7 +35,8 @@ def _int_arg(request: Request, name: str) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise ControlError(f"{name} must be an integer (Unix seconds)") from None
+        unit = " (Unix seconds)" if name.endswith(("_ge", "_lt")) else ""
+        raise ControlError(f"{name} must be an integer{unit}") from None
 
 
 async def _json_body(request: Request) -> dict:
@@ -131,25 +50,6 @@ async def _json_body(request: Request) -> dict:
     if not isinstance(body, dict):
         raise ControlError("the body must be a JSON object")
     return body
-
-
-def _page() -> HTMLResponse:
-    rows = "".join(
-        f"<tr><td>{m}</td><td><code>{html.escape(p)}</code></td><td>{html.escape(d)}</td></tr>"
-        for m, p, d in CONTROL_ENDPOINTS
-    )
-    body = (
-        "<!doctype html><html><head><title>TikTok Shop sandbox</title></head><body>"
-        "<h1>TikTok Shop sandbox</h1>"
-        "<p>This server plays both TikTok hosts: the Open API "
-        "(<code>/authorization/..., /order/..., /product/...</code>), the token endpoints "
-        "(<code>/api/v2/token/get|refresh</code>) and the consent page "
-        "(<code>/open/authorize?service_id=..&amp;state=..</code>). "
-        "Control endpoints (JSON) are below; see docs/sandbox.md.</p>"
-        f"<table border='1' cellpadding='4'><tr><th>Verb</th><th>Path</th><th>What</th></tr>"
-        f"{rows}</table></body></html>"
-    )
-    return HTMLResponse(body)
 
 
 def _worlds(state: SandboxState, request: Request) -> list[ShopWorld]:
@@ -221,10 +121,6 @@ def routes(state: SandboxState) -> list[Route]:
             return JSONResponse(result)
 
         return wrapper
-
-    async def page(request: Request) -> Response:
-        """GET /sandbox: the list of control endpoints."""
-        return _page()
 
     async def get_state(request: Request) -> object:
         """GET /sandbox/state."""
@@ -397,6 +293,9 @@ def routes(state: SandboxState) -> list[Route]:
             except ValueError:
                 raise ControlError("wait must be a number of seconds") from None
             idle = await asyncio.to_thread(state.dispatcher.wait_idle, min(seconds, 120.0))
+        limit = _int_arg(request, "limit")
+        if limit is not None and limit < 0:
+            raise ControlError("limit must be a non-negative integer")
         shop_id = request.query_params.get("shop_id")
         event_type = request.query_params.get("event_type")
         items = [
@@ -405,7 +304,15 @@ def routes(state: SandboxState) -> list[Route]:
             if (not shop_id or d["shop_id"] == shop_id)
             and (not event_type or d["event_type"] == event_type)
         ]
-        return {"deliveries": items, "pending": state.dispatcher.pending, "idle": idle}
+        total = len(items)
+        if limit is not None:
+            items = items[len(items) - limit :] if limit else []
+        return {
+            "deliveries": items,
+            "total": total,
+            "pending": state.dispatcher.pending,
+            "idle": idle,
+        }
 
     table: list[tuple[str, str, Callable[[Request], Awaitable[object]]]] = [
         ("GET", "/sandbox/state", get_state),
@@ -430,7 +337,7 @@ def routes(state: SandboxState) -> list[Route]:
         ("GET", "/sandbox/webhooks", webhooks),
         ("GET", "/sandbox/webhooks/deliveries", deliveries),
     ]
-    out = [Route("/sandbox", page, methods=["GET"]), Route("/sandbox/", page, methods=["GET"])]
+    out = []
     by_path: dict[str, dict[str, Callable]] = {}
     for method, path, fn in table:
         by_path.setdefault(path, {})[method] = endpoint(fn)

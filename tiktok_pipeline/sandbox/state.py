@@ -440,7 +440,7 @@ def _order_keys(world: ShopWorld, ids: Sequence[int], t: int) -> list[tuple[int,
     steps = np.stack(
         [
             lc.count_at(t),
-            (lc.request > 0) & (lc.request <= t),
+            lc.requested_by(t),
             lc.rts <= t,
             lc.collect <= t,
             lc.deliver <= t,

@@ -10,6 +10,7 @@ The store knows nothing of the client: both use the errors of :mod:`tiktok_pipel
 the records of :mod:`tiktok_pipeline.request_records`.
 """
 
+from tiktok_pipeline.store.encryption import TokenKeyError
 from tiktok_pipeline.store.event_webhooks import EventWebhookRegistry
 from tiktok_pipeline.store.models import (
     Authorization,
@@ -38,6 +39,7 @@ __all__ = [
     "ShopCredentials",
     "ShopStatus",
     "Store",
+    "TokenKeyError",
     "TokenStore",
     "UnknownAuthorizationError",
     "WebhookInbox",

@@ -22,6 +22,18 @@ def upsert_insert(connection: sa.Connection, table: sa.Table) -> Any:
     )
 
 
+def fitting(column: sa.Column, value: Any) -> Any:
+    """``value`` when it fits ``column``'s declared length, else ValueError naming the column.
+
+    SQLite stores any length; Postgres refuses what does not fit. Checking first makes both
+    refuse alike, with a message that names the column and never repeats the value.
+    """
+    length = getattr(column.type, "length", None)
+    if isinstance(value, str) and length is not None and len(value) > length:
+        raise ValueError(f"`{column.name}` is longer than {length} characters")
+    return value
+
+
 def chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
     """``values`` in slices of at most ``size`` (keeps IN lists below driver limits)."""
     for start in range(0, len(values), size):

@@ -17,6 +17,7 @@ from tiktok_pipeline.errors import (
     TikTokConfigurationError,
     UnknownShopError,
 )
+from tiktok_pipeline.store.encryption import TokenCipher
 from tiktok_pipeline.store.models import Authorization, Shop, ShopStatus
 from tiktok_pipeline.store.schema import tiktok_authorizations as auth_t
 from tiktok_pipeline.store.schema import tiktok_shops as shop_t
@@ -74,8 +75,9 @@ def unusable_shop(
     return exc
 
 
-def authorization_from_row(row: Any) -> Authorization:
-    """An :class:`Authorization` from a row selected with :data:`AUTH_COLUMNS`."""
+def authorization_from_row(row: Any, cipher: TokenCipher) -> Authorization:
+    """An :class:`Authorization` from a row selected with :data:`AUTH_COLUMNS`, its tokens
+    decrypted with ``cipher`` (TokenKeyError when they cannot be)."""
     m = row._mapping
     return Authorization(
         id=m["id"],
@@ -84,9 +86,9 @@ def authorization_from_row(row: Any) -> Authorization:
         seller_base_region=m["seller_base_region"],
         user_type=m["user_type"],
         granted_scopes=list(m["granted_scopes"] or []),
-        access_token=m["access_token"],
+        access_token=cipher.decrypt(m["access_token"], authorization_id=m["id"]),
         access_token_expires_at=m["access_token_expires_at"],
-        refresh_token=m["refresh_token"],
+        refresh_token=cipher.decrypt(m["refresh_token"], authorization_id=m["id"]),
         refresh_token_expires_at=m["refresh_token_expires_at"],
         status=ShopStatus(m["status"]),
         status_reason=m["status_reason"],

@@ -1,13 +1,15 @@
 """Seller authorizations and their shops: saved on consent, looked up, marked, expired, removed.
 
 Tokens are stored once per authorization (``open_id``), never copied onto shops, so a rotated
-refresh token cannot leave stale copies behind. Getting a valid token is the refresh's business
+refresh token cannot leave stale copies behind, and encrypted
+(:mod:`tiktok_pipeline.store.encryption`). Getting a valid token is the refresh's business
 (:mod:`tiktok_pipeline.store.refresh`).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -16,7 +18,7 @@ import sqlalchemy as sa
 
 from tiktok_pipeline.db import from_epoch, utcnow
 from tiktok_pipeline.errors import REAUTHORIZE_HINT
-from tiktok_pipeline.store._sql import upsert_insert
+from tiktok_pipeline.store._sql import fitting, upsert_insert
 from tiktok_pipeline.store.authorization_rows import (
     AUTH_COLUMNS,
     authorization_from_row,
@@ -27,9 +29,12 @@ from tiktok_pipeline.store.authorization_rows import (
     unknown_authorization,
     unknown_shop,
 )
+from tiktok_pipeline.store.encryption import TokenCipher
+from tiktok_pipeline.store.fencing import update_if_current
 from tiktok_pipeline.store.models import Authorization, Shop, ShopStatus
 from tiktok_pipeline.store.schema import tiktok_authorizations as auth_t
 from tiktok_pipeline.store.schema import tiktok_shops as shop_t
+from tiktok_pipeline.store.token_keys import cipher_for
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +42,21 @@ log = logging.getLogger(__name__)
 class AuthorizationRecords:
     """Authorizations and shops in ``tiktok_authorizations`` and ``tiktok_shops``."""
 
-    def __init__(self, engine: sa.Engine) -> None:
-        """Use ``engine`` (already migrated) for every query."""
+    def __init__(self, engine: sa.Engine, *, cipher: TokenCipher | None = None) -> None:
+        """Use ``engine`` (already migrated) for every query; encrypt tokens with ``cipher``
+        (default: ``TIKTOK_TOKEN_KEY``, see :func:`~tiktok_pipeline.store.token_keys.cipher_for`,
+        looked up on first use of a token)."""
         self.engine = engine
+        self._cipher = cipher
+        self._cipher_lock = threading.Lock()
+
+    @property
+    def cipher(self) -> TokenCipher:
+        """The cipher of the stored tokens (TokenKeyError when there is no key)."""
+        with self._cipher_lock:
+            if self._cipher is None:
+                self._cipher = cipher_for(self.engine)
+            return self._cipher
 
     def save_authorization(
         self, token_data: Mapping[str, Any], shops: Sequence[Mapping[str, Any]]
@@ -83,9 +100,9 @@ class AuthorizationRecords:
             "seller_base_region": token_data.get("seller_base_region"),
             "user_type": optional_int(token_data.get("user_type")),
             "granted_scopes": scopes(token_data.get("granted_scopes")),
-            "access_token": token_data["access_token"],
+            "access_token": self.cipher.encrypt(str(token_data["access_token"])),
             "access_token_expires_at": from_epoch(token_data.get("access_token_expire_in")),
-            "refresh_token": token_data["refresh_token"],
+            "refresh_token": self.cipher.encrypt(str(token_data["refresh_token"])),
             "refresh_token_expires_at": from_epoch(token_data.get("refresh_token_expire_in")),
             "status": ShopStatus.ACTIVE.value,
             "status_reason": None,
@@ -94,6 +111,7 @@ class AuthorizationRecords:
             "authorization_expires_at": None,
             "updated_at": now,
         }
+        _check_fits(auth_t, values)
         with self.engine.begin() as conn:
             insert = upsert_insert(conn, auth_t)
             statement = insert.values(created_at=now, **values).on_conflict_do_update(
@@ -113,6 +131,7 @@ class AuthorizationRecords:
                     "updated_at": now,
                     "deauthorized_at": None,
                 }
+                _check_fits(shop_t, {"id": str(shop["id"]), **shop_values})
                 insert = upsert_insert(conn, shop_t)
                 conn.execute(
                     insert.values(
@@ -178,7 +197,7 @@ class AuthorizationRecords:
             ).first()
         if row is None:
             raise unknown_authorization(authorization_id)
-        return authorization_from_row(row)
+        return authorization_from_row(row, self.cipher)
 
     def list_authorizations(self, statuses: Iterable[str] | None = None) -> list[Authorization]:
         """All authorizations (optionally only those with one of ``statuses``), ordered by id."""
@@ -187,7 +206,7 @@ class AuthorizationRecords:
         if wanted is not None:
             query = query.where(auth_t.c.status.in_(wanted))
         with self.engine.connect() as conn:
-            return [authorization_from_row(row) for row in conn.execute(query)]
+            return [authorization_from_row(row, self.cipher) for row in conn.execute(query)]
 
     def set_authorization_status(
         self, authorization_id: int, status: str, reason: str | None = None
@@ -216,6 +235,40 @@ class AuthorizationRecords:
                 shops = shops.where(shop_t.c.status == ShopStatus.ACTIVE.value)
             conn.execute(shops.values(**self._shop_status_values(new, reason, now)))
         log.info("authorization %s is now %s", authorization_id, new.value)
+
+    def mark_needs_reauth_if_current(
+        self, authorization_id: int, refresh_token: str, lease_owner: str, reason: str
+    ) -> bool:
+        """Mark an authorization and its active shops ``needs_reauth``, fenced: only while it
+        still stores ``refresh_token`` and ``lease_owner`` holds its refresh lease.
+
+        Returns False (nothing written) when another caller rotated the tokens or took the
+        lease meanwhile: the refresh token found dead was then not the seller's last one.
+        """
+        now = utcnow()
+
+        def mark_shops(conn: sa.Connection) -> None:
+            conn.execute(
+                sa.update(shop_t)
+                .where(shop_t.c.authorization_id == authorization_id)
+                .where(shop_t.c.status == ShopStatus.ACTIVE.value)
+                .values(**self._shop_status_values(ShopStatus.NEEDS_REAUTH, reason, now))
+            )
+
+        status = ShopStatus.NEEDS_REAUTH.value
+        values = {"status": status, "status_reason": reason, "updated_at": now}
+        if not update_if_current(
+            self.engine,
+            self.cipher,
+            authorization_id,
+            refresh_token,
+            values,
+            lease_owner=lease_owner,
+            also=mark_shops,
+        ):
+            return False
+        log.info("authorization %s is now %s", authorization_id, ShopStatus.NEEDS_REAUTH.value)
+        return True
 
     def set_shop_status(self, shop_id: str, status: str, reason: str | None = None) -> None:
         """Set one shop's status (UnknownShopError if the store has no such shop)."""
@@ -290,7 +343,7 @@ class AuthorizationRecords:
             .order_by(auth_t.c.id)
         )
         with self.engine.connect() as conn:
-            return [authorization_from_row(row) for row in conn.execute(query)]
+            return [authorization_from_row(row, self.cipher) for row in conn.execute(query)]
 
     def delete_expired_authorizations(
         self, authorization_ids: Iterable[int], *, now: datetime | None = None
@@ -358,3 +411,9 @@ class AuthorizationRecords:
             ", ".join(str(i) for i in found),
         )
         return shops
+
+
+def _check_fits(table: sa.Table, values: dict) -> None:
+    """ValueError when TikTok sent a text longer than its column (see :func:`fitting`)."""
+    for name, value in values.items():
+        fitting(table.c[name], value)

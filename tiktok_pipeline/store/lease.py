@@ -2,8 +2,10 @@
 
 The lease lives in the authorization's row (``refresh_lease_owner``, ``refresh_lease_expires_at``)
 so that every process sharing the database sees it. A caller that cannot take it waits until its
-holder releases it (or it expires) and then re-reads the tokens the holder stored. A lease whose
-holder died expires after :data:`LEASE_DURATION` and can be taken over.
+holder releases it (or it expires) and then re-reads the tokens the holder stored. The holder
+renews the lease while its refresh runs (:meth:`RefreshLease.kept`), however slow TikTok answers;
+a lease whose holder died stops being renewed, expires after :data:`LEASE_DURATION` and can be
+taken over.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -24,7 +28,7 @@ from tiktok_pipeline.store.schema import tiktok_authorizations as auth_t
 
 log = logging.getLogger(__name__)
 
-#: How long one refresher may hold the lease before others may take it over.
+#: How long a lease holds unless renewed; its holder renews it every third of this.
 LEASE_DURATION = timedelta(seconds=30)
 #: How often a waiter looks whether the lease was released.
 LEASE_POLL_SECONDS = 0.05
@@ -79,6 +83,52 @@ class RefreshLease:
                 )
             )
         return result.rowcount == 1
+
+    def renew(self) -> bool:
+        """Push the lease's end ``duration`` away; False when this caller no longer holds it."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                sa.update(auth_t)
+                .where(auth_t.c.id == self.authorization_id)
+                .where(auth_t.c.refresh_lease_owner == self.owner)
+                .values(refresh_lease_expires_at=utcnow() + self.duration)
+            )
+        return result.rowcount == 1
+
+    @contextmanager
+    def kept(self) -> Iterator[None]:
+        """Keep the (acquired) lease for as long as the block runs, renewing it in a thread.
+
+        A refresh slower than the lease (TikTok answering in 16 s, then a retry) must not let
+        another process take the lease over and spend the refresh token a second time.
+        """
+        stop = threading.Event()
+        interval = self.duration.total_seconds() / 3
+
+        def renew_until_stopped() -> None:
+            while not stop.wait(interval):
+                try:
+                    if not self.renew():
+                        log.warning(
+                            "lost the refresh lease of authorization %s", self.authorization_id
+                        )
+                        return
+                except sa.exc.SQLAlchemyError as exc:  # try again at the next interval
+                    log.warning(
+                        "could not renew the refresh lease of authorization %s (%s)",
+                        self.authorization_id,
+                        type(exc).__name__,
+                    )
+
+        renewer = threading.Thread(
+            target=renew_until_stopped, name=f"refresh-lease-{self.authorization_id}", daemon=True
+        )
+        renewer.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            renewer.join()
 
     def release(self) -> None:
         """Give the lease back if this caller still holds it; never raises."""

@@ -1,8 +1,11 @@
 """One valid access token per shop, on demand: refreshed near expiry, once per authorization.
 
-The refresh runs under the authorization's :class:`~tiktok_pipeline.store.lease.RefreshLease`, so
-that threads and processes sharing the database make one call to TikTok, not one each; the
-rotated tokens are stored with a compare-and-set on the refresh token they replace.
+The refresh runs under the authorization's :class:`~tiktok_pipeline.store.lease.RefreshLease`,
+renewed while TikTok answers, so that threads and processes sharing the database make one call
+to TikTok, not one each. Every write is fenced: the rotated tokens are stored with a
+compare-and-set on the refresh token they replace, and a refresh token found dead marks the
+seller ``needs_reauth`` only if it is still the stored one and the lease is still ours (tokens
+are stored encrypted: :mod:`tiktok_pipeline.store.fencing` compares them).
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from tiktok_pipeline.store.authorization_rows import (
     unusable_shop,
 )
 from tiktok_pipeline.store.authorizations import AuthorizationRecords
-from tiktok_pipeline.store.lease import LEASE_WAIT_SECONDS, RefreshLease
+from tiktok_pipeline.store.fencing import update_if_current
+from tiktok_pipeline.store.lease import LEASE_DURATION, LEASE_WAIT_SECONDS, RefreshLease
 from tiktok_pipeline.store.models import Authorization, ShopCredentials, ShopStatus
 from tiktok_pipeline.store.schema import tiktok_authorizations as auth_t
 from tiktok_pipeline.store.schema import tiktok_shops as shop_t
@@ -47,11 +51,15 @@ class TokenRefresher:
 
     Args:
         records: the authorizations and shops whose tokens it keeps valid.
+        lease_duration: how long a refresh lease holds unless its holder renews it.
     """
 
-    def __init__(self, records: AuthorizationRecords) -> None:
+    def __init__(
+        self, records: AuthorizationRecords, *, lease_duration: timedelta = LEASE_DURATION
+    ) -> None:
         self.records = records
         self.engine = records.engine
+        self.lease_duration = lease_duration
 
     def credentials(
         self, shop_id: str, *, refresh: RefreshFn, margin: timedelta = DEFAULT_MARGIN
@@ -78,7 +86,7 @@ class TokenRefresher:
             raise unusable_shop(shop, shop.status, shop.status_reason)
         if auth_row is None:
             raise unusable_shop(shop, None, "it has no stored authorization")
-        authorization = authorization_from_row(auth_row)
+        authorization = authorization_from_row(auth_row, self.records.cipher)
         if authorization.status is not ShopStatus.ACTIVE:
             raise unusable_shop(shop, authorization.status, authorization.status_reason)
         if needs_refresh(authorization, None, False, margin, utcnow()):
@@ -115,7 +123,7 @@ class TokenRefresher:
                 shops are now ``needs_reauth``.
             ReauthorizationRequired: the authorization is not active.
         """
-        lease = RefreshLease(self.engine, authorization_id)
+        lease = RefreshLease(self.engine, authorization_id, duration=self.lease_duration)
         deadline = time.monotonic() + LEASE_WAIT_SECONDS
         seen_token: str | None = None
         while True:
@@ -129,7 +137,7 @@ class TokenRefresher:
             if lease.acquire():
                 try:
                     return self._refresh_under_lease(
-                        authorization_id, refresh, stale_access_token, force, margin, seen_token
+                        lease, refresh, stale_access_token, force, margin, seen_token
                     )
                 finally:
                     lease.release()
@@ -143,13 +151,14 @@ class TokenRefresher:
 
     def _refresh_under_lease(
         self,
-        authorization_id: int,
+        lease: RefreshLease,
         refresh: RefreshFn,
         stale_access_token: str | None,
         force: bool,
         margin: timedelta,
         seen_token: str,
     ) -> Authorization:
+        authorization_id = lease.authorization_id
         authorization = self._active_authorization(authorization_id)
         if authorization.access_token != seen_token:
             return authorization
@@ -157,21 +166,31 @@ class TokenRefresher:
             return authorization
         log.info("refreshing the access token of authorization %s", authorization_id)
         try:
-            data = refresh(authorization.refresh_token)
+            with lease.kept():
+                data = refresh(authorization.refresh_token)
         except RefreshTokenInvalid as exc:
             reason = _failure_reason(exc, authorization)
-            self.records.set_authorization_status(authorization_id, ShopStatus.NEEDS_REAUTH, reason)
+            if not self.records.mark_needs_reauth_if_current(
+                authorization_id, authorization.refresh_token, lease.owner, reason
+            ):
+                # Someone else stored newer tokens (or took the lease) meanwhile: the token
+                # TikTok rejected was already replaced, so the seller is fine.
+                log.warning(
+                    "authorization %s: the refresh token was replaced during the refresh; "
+                    "kept the stored tokens",
+                    authorization_id,
+                )
+                return self._active_authorization(authorization_id)
             log.warning("authorization %s needs re-authorization: %s", authorization_id, reason)
             raise
         values = refreshed_values(data)
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                sa.update(auth_t)
-                .where(auth_t.c.id == authorization_id)
-                .where(auth_t.c.refresh_token == authorization.refresh_token)
-                .values(**values)
-            )
-        if result.rowcount == 0:
+        cipher = self.records.cipher
+        for column in ("access_token", "refresh_token"):
+            if column in values:
+                values[column] = cipher.encrypt(str(values[column]))
+        if not update_if_current(
+            self.engine, cipher, authorization_id, authorization.refresh_token, values
+        ):
             # Re-authorized (new tokens) while we were refreshing: theirs are newer, keep them.
             log.warning(
                 "authorization %s changed during the refresh; kept the stored tokens",

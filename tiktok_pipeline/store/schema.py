@@ -147,3 +147,18 @@ tiktok_event_webhooks = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("shop_id", "event_type"),
 )
+
+tiktok_consent_states = sa.Table(
+    "tiktok_consent_states",
+    metadata,
+    sa.Column("nonce", sa.String(64), primary_key=True),
+    sa.Column("used_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+tiktok_rate_limits = sa.Table(
+    "tiktok_rate_limits",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("theoretical_arrival", sa.Float(precision=53), nullable=False),
+)

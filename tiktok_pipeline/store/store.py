@@ -15,7 +15,10 @@ import sqlalchemy as sa
 
 from tiktok_pipeline import db
 from tiktok_pipeline.config import ConfigurationError, load_settings
+from tiktok_pipeline.store.consent_states import ConsentStates
+from tiktok_pipeline.store.encryption import TokenCipher
 from tiktok_pipeline.store.event_webhooks import EventWebhookRegistry
+from tiktok_pipeline.store.rate_limits import SharedRateLimits
 from tiktok_pipeline.store.request_log import RequestLogWriter
 from tiktok_pipeline.store.schema import VERSION_TABLE
 from tiktok_pipeline.store.tokens import TokenStore
@@ -96,12 +99,15 @@ class Store:
     the process, so creating several stores for one URL is cheap.
     """
 
-    def __init__(self, engine: sa.Engine) -> None:
-        """Wrap an engine whose schema is already at head (see :meth:`from_url`)."""
+    def __init__(self, engine: sa.Engine, *, cipher: TokenCipher | None = None) -> None:
+        """Wrap an engine whose schema is already at head (see :meth:`from_url`); tokens are
+        encrypted with ``cipher`` (default: ``TIKTOK_TOKEN_KEY``, looked up on first use)."""
         self.engine = engine
-        self.tokens = TokenStore(engine)
+        self.tokens = TokenStore(engine, cipher=cipher)
         self.webhooks = WebhookInbox(engine)
         self.event_webhooks = EventWebhookRegistry(engine)
+        self.consent_states = ConsentStates(engine)
+        self.rate_limits = SharedRateLimits(engine)
         self._request_log: RequestLogWriter | None = None
         self._request_log_lock = threading.Lock()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 
 from tiktok_pipeline.db import from_epoch, utcnow
 from tiktok_pipeline.events import event_name
-from tiktok_pipeline.store._sql import chunks, delete_in_batches, upsert_insert
+from tiktok_pipeline.store._sql import chunks, delete_in_batches, fitting, upsert_insert
 from tiktok_pipeline.store.models import InboxRow, InboxStatus
 from tiktok_pipeline.store.schema import tiktok_webhooks as inbox_t
 
@@ -100,6 +101,23 @@ def _text(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
 
+def refuse_unstorable(value: Any) -> None:
+    """ValueError when ``value`` (a parsed JSON document) holds what no backend stores alike:
+    NaN or infinite numbers (not JSON) and NUL characters (Postgres refuses them)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("the push holds NaN or Infinity, which JSON does not allow")
+        if isinstance(item, str) and "\x00" in item:
+            raise ValueError("the push holds a NUL character")
+        if isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
 @dataclass(frozen=True, slots=True)
 class PushFields:
     """The columns :meth:`WebhookInbox.add` fills from a push's payload, normalised.
@@ -118,21 +136,25 @@ class PushFields:
 
     @classmethod
     def of(cls, payload: Mapping[str, Any]) -> PushFields:
-        """The fields of ``payload``; ValueError when it has no integer ``type``."""
+        """The fields of ``payload``; ValueError when it has no integer ``type``, an id too
+        long for its column, or a value no backend stores alike (:func:`refuse_unstorable`)."""
         push_type = _whole_number(payload.get("type"))
         if push_type is None:
             raise ValueError(
                 f"webhook payload has no integer `type` (got {payload.get('type')!r}); "
                 "TikTok pushes always carry one, so this is not a TikTok push"
             )
+        refuse_unstorable(payload)
         timestamp = _whole_number(payload.get("timestamp"))
         if timestamp is not None and not 0 <= timestamp <= _MAX_EPOCH:
             timestamp = None
         return cls(
             type=push_type,
             event_type=event_name(push_type),
-            shop_id=_text(payload.get("shop_id")),
-            tts_notification_id=_text(payload.get("tts_notification_id")),
+            shop_id=fitting(inbox_t.c.shop_id, _text(payload.get("shop_id"))),
+            tts_notification_id=fitting(
+                inbox_t.c.tts_notification_id, _text(payload.get("tts_notification_id"))
+            ),
             push_timestamp=timestamp,
         )
 

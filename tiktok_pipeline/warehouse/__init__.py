@@ -10,6 +10,7 @@ bulk, newest ``update_time`` wins. Knows neither HTTP nor Dagster.
                        window_end=end, result=result, api_total_count=total)
 """
 
+from tiktok_pipeline.warehouse.engine import warehouse_engine
 from tiktok_pipeline.warehouse.ledger import LedgerEntry
 from tiktok_pipeline.warehouse.migrate import MIGRATIONS_DIR, VERSION_TABLE
 from tiktok_pipeline.warehouse.objects import (
@@ -40,4 +41,5 @@ __all__ = [
     "WarehouseTransaction",
     "metadata",
     "upgrade_warehouse",
+    "warehouse_engine",
 ]

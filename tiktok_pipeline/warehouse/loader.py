@@ -2,7 +2,9 @@
 
 1. Check every object has an id; keep one per id (the newest update_time); sort by id so
    that concurrent loads take row locks in the same order.
-2. Read the stored update_time and hash of every id (one SELECT per 1,000 ids).
+2. Read the stored update_time and hash of every id (one SELECT per 1,000 ids), and which
+   stored orders had their buyer data purged: those are stored without it again
+   (:mod:`~tiktok_pipeline.warehouse.retention`).
 3. Per batch of 1,000: serialize each object canonically and hash it (the text is also its
    ``raw``), then classify it: unchanged (same hash: nothing is written, not even
    ``_synced_at``), stale (older than the stored version: ignored), new (no stored version)
@@ -27,7 +29,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tiktok_pipeline.warehouse import retention
 from tiktok_pipeline.warehouse.batch import Batch, Writer, child_rows
+from tiktok_pipeline.warehouse.buyer_data import without_buyer_data
 from tiktok_pipeline.warehouse.convert import BadValue
 from tiktok_pipeline.warehouse.mapping import (
     Context,
@@ -165,7 +169,9 @@ def load(
         for batch in batches:
             keys = [i.key for i in batch]
             stored.update(writer.stored_versions(spec.table, spec.key, keys))
-        plans = (_plan(spec, ctx, writer, batch, stored, counts) for batch in batches)
+        # Orders whose buyer data was purged are stored purged again (see retention.py).
+        purged = retention.purged_keys(connection, spec.table, shop_id, list(stored))
+        plans = (_plan(spec, ctx, writer, batch, stored, purged, counts) for batch in batches)
 
         def write(plan: Batch) -> _Outcome:
             return _write(writer, spec, ctx, plan)
@@ -206,6 +212,7 @@ def _plan(
     writer: Writer,
     batch: list[Incoming],
     stored: dict[str, tuple[int | None, str]],
+    purged: dict[str, datetime],
     counts: _Counts,
 ) -> Batch:
     """Classifies a batch against the stored versions; maps and packs what must be written."""
@@ -215,6 +222,8 @@ def _plan(
         data, item.data = item.data, None  # free memory as the load goes on
         assert data is not None, "each item is planned once"
         try:
+            if purged and item.key in purged:
+                data = without_buyer_data(data)
             serialized = serialize(data)
             version = stored.get(item.key)
             if version is not None and version[1] == serialized.digest:
@@ -223,6 +232,8 @@ def _plan(
                 counts.stale += 1
             else:
                 parents.append(spec.rows(data, ctx, serialized))
+                if purged and item.key in purged:
+                    parents[-1].row[retention.PURGED_AT] = purged[item.key]
                 if version is None:
                     new.add(item.key)
         except BadValue as exc:

@@ -326,6 +326,7 @@ def order_rows(data: dict[str, Any], ctx: Context, serialized: Serialized) -> Pr
     _texts(row, address, ("region_code",), "recipient_address.")
     line_items = _items(data, "line_items", "")
     row["line_item_count"] = len(line_items)
+    row["_buyer_data_purged_at"] = None  # the loader sets it for an order stored purged
     _finish(row, ctx, serialized)
 
     children = []

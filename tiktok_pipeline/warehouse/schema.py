@@ -1,4 +1,4 @@
-"""The warehouse tables and the daily sales view, with every column's description.
+"""The warehouse tables (and the views of ``views.py``), with every column's description.
 
 Descriptions live here only, as the columns' ``comment``: Postgres stores them (``\\d+`` and BI
 tools show them), the data dictionary (docs/data-dictionary.md) and Dagster's column schema
@@ -12,7 +12,6 @@ from sqlalchemy.dialects import postgresql
 
 from tiktok_pipeline.db import UTCDateTime
 from tiktok_pipeline.warehouse.columns import (
-    REFUND_SUCCESS_STATUSES,
     currency_column,
     flag_column,
     index,
@@ -27,9 +26,9 @@ from tiktok_pipeline.warehouse.columns import (
     sync_columns,
     text_column,
     time_columns,
-    view_metadata,
 )
 from tiktok_pipeline.warehouse.types import Money, RawJSON
+from tiktok_pipeline.warehouse.views import daily_sales
 
 ORDER_STATUSES = (
     "UNPAID, ON_HOLD, AWAITING_SHIPMENT, PARTIALLY_SHIPPING, AWAITING_COLLECTION, IN_TRANSIT, "
@@ -141,7 +140,25 @@ orders = sa.Table(
     raw_column("order", "line items (`line_items`)"),
     row_hash_column("order"),
     *sync_columns(),
+    sa.Column(
+        "_buyer_data_purged_at",
+        UTCDateTime(),
+        comment="UTC time when the buyer's personal data (name, address, phone, e-mail, "
+        "message, tax id) was removed from `raw`, by the retention job "
+        "(TIKTOK_BUYER_DATA_RETENTION_DAYS) or `tiktok-pipeline buyers purge`; later syncs of "
+        "the order store it without them too. NULL while the order keeps them.",
+    ),
     index("tiktok_orders", "shop_id", "update_time"),
+    # Answers the loader's "which of these orders are purged?" from the index alone; holds
+    # only purged orders.
+    sa.Index(
+        "ix_tiktok_orders_purged",
+        "shop_id",
+        "id",
+        "_buyer_data_purged_at",
+        sqlite_where=sa.text("_buyer_data_purged_at IS NOT NULL"),
+        postgresql_where=sa.text("_buyer_data_purged_at IS NOT NULL"),
+    ),
     index("tiktok_orders", "shop_id", "create_time"),
     comment="One row per TikTok Shop order (API 202309 order object); the newest version wins.",
 )
@@ -401,62 +418,6 @@ sync_ledger = sa.Table(
     index("tiktok_sync_ledger", "entity", "finished_at"),
     comment="One row per sync attempt of a (shop, entity, time window): what TikTok reported "
     "and what the warehouse did with it. Used by freshness and completeness checks.",
-)
-
-daily_sales = sa.Table(
-    "tiktok_daily_sales",
-    view_metadata,
-    sa.Column("shop_id", sa.String, comment="TikTok shop id."),
-    sa.Column(
-        "day",
-        sa.Date,
-        comment="UTC calendar day of the orders' created_at and of the returns' created_at "
-        "(a date on Postgres, `YYYY-MM-DD` text on SQLite).",
-    ),
-    sa.Column("currency", sa.String, comment="ISO 4217 currency of every amount on this row."),
-    sa.Column(
-        "orders",
-        sa.Integer,
-        comment="Orders created that day, excluding UNPAID and CANCELLED ones (counted orders).",
-    ),
-    sa.Column("cancelled_orders", sa.Integer, comment="Orders created that day now CANCELLED."),
-    sa.Column(
-        "units",
-        sa.Integer,
-        comment="Line items (= units) of the counted orders (sum of line_item_count).",
-    ),
-    sa.Column(
-        "gross_merchandise_value",
-        Money(),
-        comment="Sum of original_total_product_price of the counted orders (before discounts).",
-    ),
-    sa.Column(
-        "seller_discounts",
-        Money(),
-        comment="Sum of seller_discount (product discounts funded by the seller), counted orders.",
-    ),
-    sa.Column(
-        "platform_discounts",
-        Money(),
-        comment="Sum of platform_discount (product discounts funded by TikTok), counted orders.",
-    ),
-    sa.Column(
-        "net_sales",
-        Money(),
-        comment="Sum of sub_total of the counted orders: products after all discounts, "
-        "without shipping and tax.",
-    ),
-    sa.Column("shipping_fees", Money(), comment="Sum of shipping_fee of the counted orders."),
-    sa.Column("taxes", Money(), comment="Sum of tax of the counted orders."),
-    sa.Column(
-        "refunds",
-        Money(),
-        comment="Sum of refund_total of returns created that day whose return_status is a "
-        "refund-success state (" + ", ".join(REFUND_SUCCESS_STATUSES) + "). Attributed to "
-        "the day the return was requested, not the order's day.",
-    ),
-    comment="VIEW. Daily sales per shop, UTC day and currency, from tiktok_orders and "
-    "tiktok_returns. A day with only refunds appears with zero orders.",
 )
 
 TABLES: dict[str, sa.Table] = {table.name: table for table in metadata.sorted_tables}

@@ -1,7 +1,8 @@
 """The Starlette application: seller authorization, the webhook receiver and a health check.
 
-Routes (under ``/tiktok``, where the original package put them):
+Routes (under ``/tiktok``, where the original package put them, and a home page):
 
+- ``GET  /``                          what this service is, "Connect a TikTok Shop", its health
 - ``GET  /tiktok/seller/authorize``   302 to TikTok's consent page (``?region=us|row``)
 - ``GET  /tiktok/seller/authorized``  TikTok's redirect back: tokens and shops are stored
 - ``POST /tiktok/webhooks/all``       any push
@@ -27,6 +28,7 @@ from tiktok_pipeline.config import Settings, load_settings
 from tiktok_pipeline.db import db_error_text
 from tiktok_pipeline.lifecycle.links import AUTHORIZE_PATH, AUTHORIZED_PATH
 from tiktok_pipeline.store import Store
+from tiktok_pipeline.web import pages
 from tiktok_pipeline.web.hooks import WebhookHooks
 from tiktok_pipeline.web.registration import WEBHOOKS_PATH
 from tiktok_pipeline.web.seller import SellerAuthorization, parse_region
@@ -45,7 +47,7 @@ def create_app(
     settings: Settings | None = None,
     hooks: WebhookHooks | None = None,
     region: str = "row",
-    require_state: bool = False,
+    require_state: bool = True,
     state_ttl_seconds: int = DEFAULT_TTL_SECONDS,
     body_limit: int = DEFAULT_BODY_LIMIT,
     db_concurrency: int | None = None,
@@ -64,7 +66,8 @@ def create_app(
         hooks: webhook listeners (:class:`WebhookHooks`); ``app.state.hooks`` otherwise.
         region: default consent host, ``us`` or ``row`` (``?region=`` on /authorize wins);
             ignored when ``TIKTOK_CONSENT_BASE_URL`` is set.
-        require_state: refuse callbacks that carry no state (Partner Center links have none).
+        require_state: refuse callbacks that carry no state (default; Partner Center's links
+            have none, and accepting them opens a login CSRF).
         state_ttl_seconds: how long a consent link's state stays valid.
         body_limit: largest webhook body accepted, in bytes.
         db_concurrency: webhook inserts run at once in threads; 0: on the event loop
@@ -115,12 +118,22 @@ def create_app(
     )
 
     async def health(request: Request) -> Response:
-        try:
-            await anyio.to_thread.run_sync(_ping, store)
-        except sa.exc.SQLAlchemyError as exc:
-            log.error("health check: the database does not answer: %s", db_error_text(exc))
+        if not await _database_answers(store):
             return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
+
+    consent_target = settings.consent_base_url or (
+        "TikTok's US consent page" if seller.region == "us" else "TikTok's global consent page"
+    )
+
+    async def home(request: Request) -> Response:
+        """GET /: the home page (lists no shop, seller or token: there is no sign-in)."""
+        status = pages.ServiceStatus(
+            database_ok=await _database_answers(store),
+            service_id_set=bool(settings.service_id),
+            consent_target=consent_target,
+        )
+        return pages.home_page(status)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -131,6 +144,7 @@ def create_app(
 
     app = Starlette(
         routes=[
+            Route("/", home, methods=["GET"]),
             Route(f"{PREFIX}/health", health, methods=["GET"]),
             Route(AUTHORIZE_PATH, seller.authorize, methods=["GET"]),
             Route(AUTHORIZED_PATH, seller.authorized, methods=["GET"]),
@@ -142,6 +156,16 @@ def create_app(
     app.state.store = store
     app.state.hooks = hooks
     return app
+
+
+async def _database_answers(store: Store) -> bool:
+    """True when the database answers ``SELECT 1`` (the health check, the home page)."""
+    try:
+        await anyio.to_thread.run_sync(_ping, store)
+    except sa.exc.SQLAlchemyError as exc:
+        log.error("health check: the database does not answer: %s", db_error_text(exc))
+        return False
+    return True
 
 
 def _ping(store: Store) -> None:

@@ -9,6 +9,7 @@ fetched and both are stored once.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -36,6 +37,9 @@ CONSENT_HOSTS = {
     "us": "https://services.tiktokshops.us",
     "row": "https://services.tiktokshop.com",
 }
+#: The cookie that binds a consent state to the browser that asked for it.
+CONSENT_COOKIE = "tiktok_consent"
+SELLER_PATH = "/tiktok/seller"
 REGION_ALIASES = {"us": "us", "row": "row", "global": "row"}
 
 
@@ -79,8 +83,9 @@ class SellerAuthorization:
         service_id: ``TIKTOK_SERVICE_ID`` (None: /authorize explains how to set it).
         region: default consent host, ``us`` or ``row`` (a request's ``?region=`` wins).
         consent_base_url: a consent host that replaces TikTok's (the sandbox's URL).
-        require_state: refuse callbacks without a state (links copied from Partner Center
-            carry none, so by default they are accepted).
+        require_state: refuse callbacks without a state (the default). Consent links copied
+            from Partner Center carry none; accepting them (False) reopens a login CSRF, so
+            prefer sending sellers to ``/tiktok/seller/authorize``.
     """
 
     def __init__(
@@ -92,7 +97,7 @@ class SellerAuthorization:
         service_id: str | None,
         region: str = "row",
         consent_base_url: str | None = None,
-        require_state: bool = False,
+        require_state: bool = True,
     ) -> None:
         self.client = client
         self.store = store
@@ -116,10 +121,41 @@ class SellerAuthorization:
             region = parse_region(request.query_params.get("region") or self.region)
         except ValueError as exc:
             return pages.error_page(400, "Unknown region", str(exc), offer_retry=False)
+        issued = self.signer.issue()
         url = consent_url(
-            self.service_id, self.signer.issue(), region=region, base_url=self.consent_base_url
+            self.service_id, issued.state, region=region, base_url=self.consent_base_url
         )
-        return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+        response = RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+        # Lax: the browser sends it on TikTok's top-level redirect back, not on cross-site posts.
+        response.set_cookie(
+            CONSENT_COOKIE,
+            issued.binding,
+            max_age=self.signer.ttl_seconds,
+            path=SELLER_PATH,
+            secure=request.url.scheme == "https",
+            httponly=True,
+            samesite="lax",
+        )
+        return response
+
+    def _check_state(self, state: str | None, binding: str | None) -> Response | None:
+        """None when the state is valid, bound to this browser and unused (it is then used);
+        else the 400 page saying what is wrong."""
+        try:
+            claims = self.signer.verify(state, binding)
+            if not self.store.consent_states.claim(
+                claims.nonce, datetime.fromtimestamp(claims.expires_at, UTC)
+            ):
+                raise InvalidState("reused", "this authorization link was already used")
+        except InvalidState as exc:
+            log.warning("seller callback refused: state %s", exc.reason)
+            return pages.error_page(
+                400,
+                "Authorization link not valid",
+                f"{str(exc)[0].upper()}{str(exc)[1:]}. Start again from this service's "
+                "'Connect a TikTok Shop' link.",
+            )
+        return None
 
     async def authorized(self, request: Request) -> Response:
         """The redirect target: check state, exchange the code, store tokens and shops."""
@@ -139,20 +175,6 @@ class SellerAuthorization:
                 "TikTok returned an error instead of an authorization code. Start again; if "
                 "it keeps failing, check the app's redirect URL in Partner Center.",
             )
-        state = params.get("state")
-        if state:
-            try:
-                self.signer.verify(state)
-            except InvalidState as exc:
-                log.warning("seller callback refused: state %s", exc.reason)
-                return pages.error_page(400, "Authorization link not valid", f"{exc}. Start again.")
-        elif self.require_state:
-            return pages.error_page(
-                400,
-                "Authorization link not valid",
-                "The callback has no state, so it did not start from this service. Start the "
-                "authorization from this service's link.",
-            )
         code = params.get("code")
         if not code or code == "null":
             return pages.error_page(
@@ -161,6 +183,13 @@ class SellerAuthorization:
                 "TikTok's redirect carried no authorization code. Open this page only through "
                 "TikTok's authorization redirect; start again.",
             )
+        state = params.get("state")
+        if state or self.require_state:
+            refused = self._check_state(state, request.cookies.get(CONSENT_COOKIE))
+            if refused is not None:
+                return refused
+        else:
+            log.warning("seller callback without a state accepted (require_state is off)")
         try:
             seller_name, shops = await run_in_threadpool(self.connect, code)
         except ConnectFailed as exc:
@@ -218,9 +247,10 @@ class SellerAuthorization:
             raise ConnectFailed(
                 pages.error_page(
                     502,
-                    "TikTok's answer was incomplete",
-                    "TikTok's token answer lacked a field the service needs (an access token "
-                    "or the open_id). Start the authorization again.",
+                    "TikTok's answer was unusable",
+                    "TikTok's answer lacked a field the service needs (an access token or the "
+                    "open_id) or held a value longer than the service stores. Start the "
+                    "authorization again; the administrator finds which field in the log.",
                 )
             ) from None
         except sa.exc.SQLAlchemyError as exc:

@@ -348,7 +348,8 @@ def test_wait_fails_naming_the_failed_run_when_the_seller_revoked_access(site, s
     assert f"failed partitions {day(3)}..{day(2)}" in result.stderr
     assert f"run {run.run_id}" in result.stderr
     assert f"failed to sync orders: {shop}" in result.stderr
-    assert "AccessTokenInvalid" in result.stderr
+    # TikTok refused the revoked token (105001); the refresh then found the refresh token dead.
+    assert "RefreshTokenInvalid" in result.stderr
     assert sandbox.config.app_secret not in result.stdout + result.stderr
 
 

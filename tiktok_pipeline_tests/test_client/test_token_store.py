@@ -25,6 +25,7 @@ from tiktok_pipeline.client import (
 from tiktok_pipeline.lifecycle import connect_seller
 from tiktok_pipeline.sandbox import SandboxConfig, run_sandbox
 from tiktok_pipeline.store import Authorization, Store
+from tiktok_pipeline.store.schema import tiktok_authorizations
 from tiktok_pipeline_tests.test_client.conftest import FAST_RETRIES
 
 
@@ -180,6 +181,43 @@ def test_a_dead_refresh_token_marks_the_shops_for_reauthorization(store, sandbox
         assert sandbox.shops[1].id in str(caught.value)
         assert "/tiktok/seller/authorize" in str(caught.value)
         # Authorizing again brings the shops back.
+        _authorize(client, store, sandbox)
+        assert client.shop(sandbox.shops[1].id).order.list(query={"page_size": 1})["code"] == 0
+
+
+def test_a_rejected_access_token_is_refreshed_and_the_call_retried_once(store, sandbox):
+    """105001 (the access token is not valid, e.g. revoked or replaced elsewhere) while the
+    refresh token still works: one refresh, the call retried, the shop stays active."""
+    with _client(store, retry=FAST_RETRIES) as client:
+        data = _authorize(client, store, sandbox)
+        with store.engine.begin() as conn:
+            conn.execute(
+                sa.update(tiktok_authorizations)
+                .where(tiktok_authorizations.c.id == data.id)
+                .values(access_token=store.tokens.cipher.encrypt("TTP_revoked_elsewhere"))
+            )
+        before = _refresh_calls(sandbox)
+        records = []
+        client.on_request(records.append)
+        assert client.shop(sandbox.shops[0].id).order.list(query={"page_size": 1})["code"] == 0
+        assert [r.code for r in records if r.action == "order.list"] == [105001, 0]
+        assert _refresh_calls(sandbox) == before + 1
+        assert {s.status for s in store.tokens.list_shops()} == {"active"}
+
+
+def test_a_seller_who_revoked_the_app_is_marked_for_reauthorization(store, sandbox):
+    """The seller removed the app and the deauthorization webhook never arrived: the next call
+    gets 105001, the refresh finds the refresh token dead, the shops become needs_reauth."""
+    with _client(store, retry=FAST_RETRIES) as client:
+        data = _authorize(client, store, sandbox)
+        sandbox.control.deauthorize(data.open_id)
+        with pytest.raises(RefreshTokenInvalid):
+            client.shop(sandbox.shops[0].id).order.list(query={"page_size": 1})
+        assert {s.status for s in store.tokens.list_shops()} == {"needs_reauth"}
+        with pytest.raises(ReauthorizationRequired) as caught:
+            client.shop(sandbox.shops[1].id).order.list(query={"page_size": 1})
+        assert "/tiktok/seller/authorize" in str(caught.value)
+        # Consenting again (as the seller would after the alert) brings the shops back.
         _authorize(client, store, sandbox)
         assert client.shop(sandbox.shops[1].id).order.list(query={"page_size": 1})["code"] == 0
 

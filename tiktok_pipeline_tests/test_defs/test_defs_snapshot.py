@@ -82,6 +82,7 @@ JOBS = {
     ),
     "tiktok_flush_expired_tokens_job": (set(), {}, {"tiktok/maintenance": "flush"}),
     "tiktok_tokens_check_job": (set(), {}, {"tiktok/maintenance": "check"}),
+    "tiktok_buyer_data_retention_job": (set(), {}, {"tiktok/maintenance": "buyer_data"}),
 }
 
 #: Schedule name -> (cron, timezone, job). Every schedule is on by default.
@@ -91,12 +92,20 @@ SCHEDULES = {
     "tiktok_refresh_tokens_schedule": ("0 3 * * *", "UTC", "tiktok_refresh_tokens_job"),
     "tiktok_flush_schedule": ("0 4 * * 0", "UTC", "tiktok_flush_expired_tokens_job"),
     "tiktok_tokens_check_schedule": ("0 * * * *", "UTC", "tiktok_tokens_check_job"),
+    "tiktok_buyer_data_retention_schedule": (
+        "0 4 * * 0",
+        "UTC",
+        "tiktok_buyer_data_retention_job",
+    ),
 }
 
 #: Sensor name -> (jobs it launches, minimum interval in seconds). Every sensor is on by default.
 SENSORS = {
     "tiktok_new_shop_history_sensor": ({"tiktok_sync_job"}, 60),
     "tiktok_webhook_sensor": ({"tiktok_webhook_refresh_job", "tiktok_tokens_check_job"}, 10),
+    # The alert sensors launch nothing: they send to Slack and/or e-mail.
+    "tiktok_run_failure_alert_sensor": (set(), 30),
+    "tiktok_shops_connected_alert_sensor": (set(), 60),
 }
 
 

@@ -74,7 +74,7 @@ def _home(tmp_path: Path, config: dict[str, Any]) -> str:
 def deploy_env(monkeypatch, tmp_path):
     """The variables the deploy configs read, as the daemon's container would have them."""
     monkeypatch.setenv("TIKTOK_PIPELINE_IMAGE", IMAGE)
-    for name in ("TIKTOK_APP_KEY", "TIKTOK_APP_SECRET", "TIKTOK_DATABASE_URL"):
+    for name in ("TIKTOK_APP_KEY", "TIKTOK_APP_SECRET", "TIKTOK_TOKEN_KEY", "TIKTOK_DATABASE_URL"):
         monkeypatch.setenv(name, f"{name.lower()}-value")
     monkeypatch.setenv("TIKTOK_WAREHOUSE_URL", "postgresql+psycopg2://tiktok@db:5432/warehouse")
 
@@ -168,6 +168,7 @@ def test_the_docker_config_makes_an_instance_whose_runs_get_the_pipelines_settin
             "DAGSTER_PG_URL",
             "TIKTOK_APP_KEY",
             "TIKTOK_APP_SECRET",
+            "TIKTOK_TOKEN_KEY",
             "TIKTOK_DATABASE_URL",
             "TIKTOK_WAREHOUSE_URL",
         }

@@ -151,13 +151,10 @@ def test_transient_errors_are_retried_with_backoff(
     assert [r.outcome for r in recovered.results] == [RefreshOutcome.REFRESHED]
 
 
-def test_two_processes_refreshing_at_once_make_one_call(
-    sandbox: RunningSandbox, any_store: Store, any_client: TikTokShopClient, database_url: str
-) -> None:
-    connect(sandbox, any_store, any_client, 0, access=HOUR)
-    # Slow answers make both processes want the refresh while the first one is in flight.
-    sandbox.control.set_faults(latency_ms=300, paths=[TOKEN_REFRESH_PATH])
-    sandbox.control.reset_stats()
+def _refresh_in_two_processes(
+    sandbox: RunningSandbox, database_url: str, lease_seconds: float | None = None
+) -> list[str]:
+    """Two processes run the refresh job at once; returns their outcomes, sorted."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(2)
     results = context.Queue()
@@ -168,6 +165,7 @@ def test_two_processes_refreshing_at_once_make_one_call(
         sandbox.config.app_secret,
         barrier,
         results,
+        lease_seconds,
     )
     processes = [context.Process(target=refresh_in_process, args=args) for _ in range(2)]
     for process in processes:
@@ -175,10 +173,45 @@ def test_two_processes_refreshing_at_once_make_one_call(
     outcomes = [results.get(timeout=120) for _ in processes]
     for process in processes:
         process.join(timeout=60)
-
     assert [status for status, _ in outcomes] == ["ok", "ok"], outcomes
-    assert sorted(o for _, found in outcomes for o in found) == ["refreshed", "skipped"]
+    return sorted(o for _, found in outcomes for o in found)
+
+
+def test_two_processes_refreshing_at_once_make_one_call(
+    sandbox: RunningSandbox, any_store: Store, any_client: TikTokShopClient, database_url: str
+) -> None:
+    connect(sandbox, any_store, any_client, 0, access=HOUR)
+    # Slow answers make both processes want the refresh while the first one is in flight.
+    sandbox.control.set_faults(latency_ms=300, paths=[TOKEN_REFRESH_PATH])
+    sandbox.control.reset_stats()
+
+    assert _refresh_in_two_processes(sandbox, database_url) == ["refreshed", "skipped"]
     assert refresh_calls(sandbox) == 1
+
+
+def test_a_refresh_slower_than_the_lease_keeps_the_seller_connected(
+    sandbox: RunningSandbox, any_store: Store, any_client: TikTokShopClient, database_url: str
+) -> None:
+    """TikTok answers the refresh after 1.5 s, first with a 503, so one refresh lasts about
+    three 1 s leases. The other process must wait for it, not take the lease over and spend
+    the rotated-away refresh token (which would mark a healthy seller needs_reauth)."""
+    authorization = connect(sandbox, any_store, any_client, 0, access=HOUR)
+    sandbox.control.set_faults(
+        latency_ms=1500, error_503_share=1.0, paths=[TOKEN_REFRESH_PATH], limit=1
+    )
+    sandbox.control.reset_stats()
+
+    outcomes = _refresh_in_two_processes(sandbox, database_url, lease_seconds=1.0)
+
+    assert outcomes == ["refreshed", "skipped"]
+    assert refresh_calls(sandbox) == 1
+    stored = any_store.tokens.get_authorization(authorization.id)
+    assert stored.status == "active"
+    assert stored.refresh_token != authorization.refresh_token
+    assert {shop.status for shop in any_store.tokens.list_shops()} == {"active"}
+    # The rotated refresh token the store kept is the one TikTok honours now.
+    sandbox.control.set_faults()
+    assert any_client.auth.refresh_access_token(stored.refresh_token)["data"]["access_token"]
 
 
 def test_shop_option_refreshes_only_that_shops_authorization(

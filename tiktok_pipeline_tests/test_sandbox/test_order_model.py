@@ -1,5 +1,6 @@
 """The order model: the array derivation (search, rendering) agrees with the one-order one
-(events, finance, returns, price detail), and the body cache keeps what it should.
+(events, finance, returns, price detail), rendering gets timestamps of any width right, and
+the body cache keeps what it should.
 
 Orders are derived twice: one at a time (``OrderBook.lifecycle/base``, readable) and a page
 or a search window at a time with numpy (``orders.arrays``). Webhooks, finance and returns
@@ -21,7 +22,12 @@ from tiktok_pipeline.sandbox.cache import BodyCache
 from tiktok_pipeline.sandbox.catalog import REGIONS, money
 from tiktok_pipeline.sandbox.orders import arrays
 from tiktok_pipeline.sandbox.orders.book import OrderBook
-from tiktok_pipeline.sandbox.orders.lifecycle import CANCELLED, STATUS_CODES, STATUS_NAMES
+from tiktok_pipeline.sandbox.orders.lifecycle import (
+    CANCELLED,
+    PATH_UNPAID_CANCEL,
+    STATUS_CODES,
+    STATUS_NAMES,
+)
 from tiktok_pipeline.sandbox.orders.search import OrderQuery, select_orders
 from tiktok_pipeline.sandbox.state import SandboxState
 from tiktok_pipeline.sandbox.world import ShopWorld
@@ -126,6 +132,53 @@ def test_rendered_orders_agree_with_the_model(state):
 
 def test_rendering_an_empty_page_gives_nothing(state):
     assert state.worlds[0].order_renderer.render([], ANCHOR) == []
+
+
+def _expected_times(book: OrderBook, i: int, t: int) -> dict[str, int]:
+    """The order's top-level timestamps at ``t``, from the one-order lifecycle."""
+    lc = book.lifecycle(i)
+    k = lc.index_at(t)
+    c, status, updated = lc.times[0], lc.statuses[k - 1], lc.times[k - 1]
+    want = {"create_time": c, "update_time": updated}
+    paid = k > 1 and lc.path != PATH_UNPAID_CANCEL
+    if paid:
+        p = lc.times[1]
+        want |= {"paid_time": p, "rts_sla_time": p + 2 * DAY, "delivery_sla_time": p + 8 * DAY}
+    else:
+        want["cancel_order_sla_time"] = c + DAY
+    if status == CANCELLED:
+        want["cancel_time"] = updated
+    if lc.request_cancel_time and lc.request_cancel_time <= t:
+        want["request_cancel_time"] = lc.request_cancel_time
+    return want
+
+
+@pytest.mark.parametrize(
+    "anchor",
+    [
+        pytest.param(631_152_000, id="1990: nine digits"),
+        pytest.param(1_000_000_000 + 4 * DAY, id="2001: nine and ten digits in one page"),
+        pytest.param(-315_619_200, id="1960: negative"),
+        pytest.param(10_000_000_000 + 3 * DAY, id="2286: ten and eleven digits in one page"),
+    ],
+)
+def test_orders_with_timestamps_of_any_width_render_every_time_right(anchor):
+    # Fast rendering writes 10-digit timestamps; other times take another layout that must
+    # give the same orders (an order alone may take a different layout than in its page).
+    odd = state_of(shops=2, regions=("US", "GB"), orders_per_shop=400, days=10, anchor=anchor)
+    for world in odd.worlds:
+        book = world.orders
+        for t in (anchor - 5 * DAY, anchor, anchor + 20 * DAY):
+            ids = list(range(book.created_by(t)))
+            page = world.order_renderer.render(ids, t)
+            for i, body in zip(ids, page, strict=True):
+                order = json.loads(body)
+                want = _expected_times(book, i, t)
+                assert {k: order.get(k) for k in want} == want, (anchor, t, i)
+                for item in order["line_items"]:
+                    assert item.get("rts_time") == order.get("rts_time")
+            for i in ids[:: max(1, len(ids) // 40)]:
+                assert world.order_renderer.render([i], t) == [page[i]], (anchor, t, i)
 
 
 def _scan(world: ShopWorld, q: OrderQuery, t: int) -> list[int]:

@@ -23,6 +23,8 @@ STORE_TABLES = {
     "tiktok_requests",
     "tiktok_webhooks",
     "tiktok_event_webhooks",
+    "tiktok_consent_states",
+    "tiktok_rate_limits",
 }
 
 

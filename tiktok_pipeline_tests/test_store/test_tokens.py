@@ -96,6 +96,19 @@ def test_shop_dropped_from_consent_is_deauthorized(store: Store) -> None:
     assert back.status is ShopStatus.ACTIVE and back.deauthorized_at is None
 
 
+def test_a_value_too_long_for_its_column_is_refused_alike_on_both_backends(store: Store) -> None:
+    """SQLite would store a 17-character region that Postgres refuses (503 in the callback):
+    both refuse it up front with a ValueError naming the column, and nothing is stored."""
+    odd_shop = shop(SHOP_A) | {"region": "R" * 17}
+
+    with pytest.raises(ValueError, match="`region` is longer than 16 characters") as caught:
+        store.tokens.save_authorization(token_data(), [odd_shop])
+
+    assert "RRRR" not in str(caught.value)
+    assert store.tokens.list_authorizations() == []
+    assert store.tokens.list_shops() == []
+
+
 def test_missing_open_id_is_a_clear_error(store: Store) -> None:
     data = token_data()
     del data["open_id"]
@@ -177,6 +190,39 @@ def test_dead_refresh_token_marks_authorization_and_shops_needs_reauth(store: St
         assert "authorize" in str(caught.value)
         assert "TTP_" not in str(caught.value)
     assert endpoint.calls == 1
+
+
+def test_a_refresh_token_rotated_by_someone_else_meanwhile_never_demotes_the_seller(
+    store: Store,
+) -> None:
+    """Our refresh lost the race (our lease ran out and another process refreshed first): TikTok
+    rejects the refresh token we sent, but the store holds the newer one, so the seller stays
+    active and the stored tokens are returned."""
+    authorization, _ = store.tokens.save_authorization(
+        token_data(access_in=timedelta(minutes=1)), [shop(SHOP_A)]
+    )
+    endpoint = FakeTokenEndpoint()
+
+    def refresh_overtaken(refresh_token: str) -> dict:
+        # The other process's refresh lands in the store while ours is in flight.
+        other = endpoint(refresh_token)
+        encrypt = store.tokens.cipher.encrypt
+        with store.engine.begin() as conn:
+            conn.execute(
+                sa.update(tiktok_authorizations).values(
+                    access_token=encrypt(other["access_token"]),
+                    refresh_token=encrypt(other["refresh_token"]),
+                )
+            )
+        return endpoint(refresh_token)  # ours, with the refresh token now rotated away
+
+    credentials = store.tokens.credentials(SHOP_A, refresh=refresh_overtaken)
+
+    assert credentials.access_token == "TTP_access_2"
+    stored = store.tokens.get_authorization(authorization.id)
+    assert stored.status is ShopStatus.ACTIVE
+    assert stored.refresh_token == "TTP_refresh_2" == endpoint.valid_refresh_token
+    assert {s.status for s in store.tokens.list_shops()} == {ShopStatus.ACTIVE}
 
 
 def test_other_refresh_errors_propagate_and_release_the_lease(store: Store) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -167,3 +167,28 @@ def test_daily_sales_follows_updates(warehouse: Warehouse):
         (row,) = connection.execute(sa.select(schema.daily_sales)).mappings().all()
     assert (row["orders"], row["cancelled_orders"], row["units"]) == (0, 1, 0)
     assert row["net_sales"] == 0
+
+
+def test_days_ago_and_net_sales_after_refunds(warehouse: Warehouse):
+    """`WHERE days_ago < 7` is the last 7 UTC days on both backends; the difference is exact."""
+    today = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    orders = [
+        f.order(str(n), create_time=int((today - timedelta(days=n)).timestamp())) for n in range(10)
+    ]
+    returns = [
+        f.return_("R", refund_total="0.10", create_time=int(today.timestamp()), order_id="0")
+    ]
+    with warehouse.begin() as tx:
+        tx.load(ORDER_TABLES, SHOP, orders)
+        tx.load(RETURN_TABLES, SHOP, returns)
+    view = schema.daily_sales
+    with warehouse.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(view.c.day, view.c.days_ago, view.c.net_sales, view.c.refunds)
+            .add_columns(view.c.net_sales_after_refunds)
+            .where(view.c.days_ago < 7)
+            .order_by(view.c.day)
+        ).all()
+    days = [(today - timedelta(days=n)).date() for n in range(6, -1, -1)]
+    assert [(r.day, r.days_ago) for r in rows] == [(d, 6 - i) for i, d in enumerate(days)]
+    assert rows[-1].net_sales_after_refunds == rows[-1].net_sales - Decimal("0.10")

@@ -9,7 +9,13 @@ import pytest
 from tiktok_pipeline.config import Settings
 from tiktok_pipeline.sandbox import RunningSandbox, SandboxConfig, run_sandbox
 from tiktok_pipeline.web import WebhookHooks, WebService, run_web_service
-from tiktok_pipeline_tests.test_web.helpers import APP_KEY, APP_SECRET
+from tiktok_pipeline_tests.test_web.helpers import APP_KEY, APP_SECRET, BROWSER
+
+
+@pytest.fixture(autouse=True)
+def fresh_browser() -> None:
+    """Each test starts with a browser that holds no cookie of an earlier test."""
+    BROWSER.cookies.clear()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
@@ -102,14 +102,27 @@ def start(sandbox: RunningSandbox, settings: Settings, **options: Any) -> Iterat
         yield service
 
 
-def get(url: str) -> requests.Response:
-    """One browser step: GET without following redirects."""
-    return requests.get(url, allow_redirects=False, timeout=30)
+#: The seller's browser: keeps the consent cookie between steps, as a browser does.
+BROWSER = requests.Session()
+
+
+def get(url: str, browser: requests.Session = BROWSER) -> requests.Response:
+    """One browser step: GET without following redirects (``browser``: another browser)."""
+    return browser.get(url, allow_redirects=False, timeout=30)
 
 
 def query(url: str) -> dict[str, str]:
     """The query parameters of ``url``."""
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def signed_callback(service: WebService, code: str) -> str:
+    """The callback URL for ``code`` with a fresh state, this browser holding its cookie (as
+    when TikTok redirects back after "connect"), for tests about what follows the state."""
+    to_tiktok = get(service.url("/tiktok/seller/authorize"))
+    assert to_tiktok.status_code == 302
+    state = query(to_tiktok.headers["location"])["state"]
+    return service.url(f"{CALLBACK}?{urlencode({'code': code, 'state': state})}")
 
 
 def consent(service: WebService, extra: str = "") -> str:

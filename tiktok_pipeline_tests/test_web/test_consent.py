@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from tiktok_pipeline.client import TikTokShopClient
@@ -19,11 +20,13 @@ from tiktok_pipeline.sandbox import RunningSandbox
 from tiktok_pipeline.store import Store
 from tiktok_pipeline.web import StateSigner, WebService, run_web_service
 from tiktok_pipeline_tests.test_web.helpers import (
+    BROWSER,
     CALLBACK,
     consent,
     get,
     query,
     sandbox_settings,
+    signed_callback,
     start,
 )
 
@@ -119,16 +122,73 @@ def test_the_same_callback_twice_gets_a_clear_4xx_and_changes_nothing(
 
 def test_a_reused_code_gets_a_clear_4xx(service: WebService) -> None:
     code = query(consent(service))["code"]
-    # A consent link copied from Partner Center carries no state: only TikTok can refuse it.
-    assert get(service.url(f"{CALLBACK}?code={code}")).status_code == 200
+    assert get(signed_callback(service, code)).status_code == 200
 
-    reused = get(service.url(f"{CALLBACK}?code={code}"))
+    # A fresh, valid state: only TikTok can refuse the spent code.
+    reused = get(signed_callback(service, code))
 
     assert reused.status_code == 400
     assert "Authorization code not accepted" in reused.text
     assert "36004005" in reused.text  # TikTok's own words
     assert code not in reused.text
     assert len(service.store.tokens.list_authorizations()) == 1
+
+
+def test_a_callback_opened_in_another_browser_is_refused(service: WebService) -> None:
+    """Login CSRF: someone sends the seller a callback link of their own consent. The seller's
+    browser lacks the cookie set when the flow started, so nothing is connected; the browser
+    that started the flow can still finish it."""
+    callback_url = consent(service)
+
+    elsewhere = get(callback_url, browser=requests.Session())
+
+    assert elsewhere.status_code == 400
+    assert "did not start the authorization" in elsewhere.text
+    assert service.store.tokens.list_authorizations() == []
+    assert get(callback_url).status_code == 200
+
+
+def test_another_browsers_cookie_does_not_fit_the_state(service: WebService) -> None:
+    attacker = consent(service)
+    victim = requests.Session()
+    assert get(service.url("/tiktok/seller/authorize"), browser=victim).status_code == 302
+
+    refused = get(attacker, browser=victim)
+
+    assert refused.status_code == 400
+    assert "started in another browser" in refused.text
+    assert service.store.tokens.list_authorizations() == []
+
+
+def test_the_consent_cookie_is_http_only_lax_and_scoped_to_the_seller_routes(
+    service: WebService,
+) -> None:
+    response = get(service.url("/tiktok/seller/authorize"), browser=requests.Session())
+    cookie = response.headers["set-cookie"]
+
+    assert cookie.startswith("tiktok_consent=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Path=/tiktok/seller" in cookie
+    assert "Max-Age=600" in cookie
+    binding = cookie.split(";")[0].partition("=")[2]
+    assert binding not in response.headers["location"]
+
+
+def test_a_state_is_used_once_across_web_workers(
+    sandbox: RunningSandbox, sqlite_db_url: str
+) -> None:
+    """Two workers share the store, not their memory: the second refuses a replayed callback."""
+    settings = sandbox_settings(sandbox, sqlite_db_url)
+    with run_web_service(settings=settings) as other_worker:
+        for service in start(sandbox, settings):
+            callback_url = consent(service)
+            assert get(callback_url).status_code == 200
+            replayed = get(callback_url.replace(service.url(""), other_worker.url("")))
+
+    assert replayed.status_code == 400
+    assert "already used" in replayed.text
+    assert len(Store.from_url(sqlite_db_url).tokens.list_authorizations()) == 1
 
 
 def test_a_denied_consent_gets_a_403_page_and_stores_nothing(service: WebService) -> None:
@@ -157,15 +217,18 @@ def test_a_bad_state_is_refused_before_the_code_is_spent(
     assert "not issued by this service" in refused.text or "altered" in refused.text
     assert service.store.tokens.list_authorizations() == []
     # The code was not exchanged, so the seller's next (valid) attempt still works.
-    assert get(service.url(f"{CALLBACK}?code={code}")).status_code == 200
+    assert get(signed_callback(service, code)).status_code == 200
 
 
 def test_an_expired_state_is_refused(sandbox: RunningSandbox, service: WebService) -> None:
     eleven_minutes_ago = StateSigner(
         sandbox.config.app_secret, clock=lambda: time.time() - 660
     ).issue()
+    BROWSER.cookies.set(
+        "tiktok_consent", eleven_minutes_ago.binding, domain="127.0.0.1", path="/tiktok/seller"
+    )
     code = sandbox.authorize()
-    params = urlencode({"code": code, "state": eleven_minutes_ago})
+    params = urlencode({"code": code, "state": eleven_minutes_ago.state})
 
     refused = get(service.url(f"{CALLBACK}?{params}"))
 
@@ -174,14 +237,28 @@ def test_an_expired_state_is_refused(sandbox: RunningSandbox, service: WebServic
     assert service.store.tokens.list_authorizations() == []
 
 
-def test_require_state_refuses_callbacks_without_one(
+def test_a_callback_without_state_is_refused_by_default(
+    sandbox: RunningSandbox, service: WebService
+) -> None:
+    refused = get(service.url(f"{CALLBACK}?code={sandbox.authorize()}"))
+
+    assert refused.status_code == 400
+    assert "has no state" in refused.text
+    assert "Connect a TikTok Shop" in refused.text
+    assert service.store.tokens.list_authorizations() == []
+    assert get(consent(service)).status_code == 200
+
+
+def test_without_require_state_a_partner_center_link_is_accepted(
     sandbox: RunningSandbox, sqlite_db_url: str
 ) -> None:
     settings = sandbox_settings(sandbox, sqlite_db_url)
-    for service in start(sandbox, settings, require_state=True):
-        refused = get(service.url(f"{CALLBACK}?code={sandbox.authorize()}"))
-        assert refused.status_code == 400
-        assert get(consent(service)).status_code == 200
+    for service in start(sandbox, settings, require_state=False):
+        accepted = get(service.url(f"{CALLBACK}?code={sandbox.authorize()}"))
+        assert accepted.status_code == 200
+        # A state that is there is still checked.
+        forged = f"{CALLBACK}?code={sandbox.authorize()}&state=v2.1.forged.mac"
+        assert get(service.url(forged)).status_code == 400
 
 
 @pytest.mark.parametrize("params", ["", "?state=", "?code=", "?code=null"])
@@ -197,7 +274,7 @@ def test_another_tiktok_error_gets_400_with_tiktoks_message(
 ) -> None:
     settings = sandbox_settings(sandbox, sqlite_db_url, app_secret="not-the-app-secret")
     for service in start(sandbox, settings):
-        page = get(service.url(f"{CALLBACK}?code={sandbox.authorize()}"))
+        page = get(signed_callback(service, sandbox.authorize()))
 
         assert page.status_code == 400
         assert "invalid app_key or app_secret" in page.text
@@ -222,7 +299,7 @@ def test_a_failing_shop_listing_gets_502_and_stores_nothing(
     sandbox.control.set_faults(error_503_share=1.0, paths=["/authorization/202309/shops"])
     try:
         for service in start(sandbox, settings, store=store, client=client):
-            page = get(service.url(f"{CALLBACK}?code={sandbox.authorize()}"))
+            page = get(signed_callback(service, sandbox.authorize()))
     finally:
         sandbox.control.clear_faults()
         client.close()
@@ -246,7 +323,7 @@ def test_an_unreachable_tiktok_gets_502(sandbox: RunningSandbox, sqlite_db_url: 
             retry=NO_RETRIES,
         )
         with run_web_service(settings=settings, store=store, client=client) as service:
-            page = get(service.url(f"{CALLBACK}?code=some-code"))
+            page = get(signed_callback(service, "some-code"))
         client.close()
 
     assert page.status_code == 502
@@ -281,7 +358,7 @@ def test_the_consent_link_goes_to_tiktoks_regional_host(
     location = response.headers["location"]
     assert location.startswith(f"{host}/open/authorize?")
     assert query(location)["service_id"] == "7123"
-    assert query(location)["state"].startswith("v1.")
+    assert query(location)["state"].startswith("v2.")
 
 
 def test_a_us_default_region_is_a_setting(sqlite_db_url: str) -> None:

@@ -131,6 +131,42 @@ def test_a_signed_body_that_is_not_a_push_gets_400(
     assert inbox(service.store) == []
 
 
+#: Signed bodies SQLite would store and Postgres would refuse: both backends refuse them alike.
+UNSTORABLE = [
+    ("NaN", b'{"type": 1, "shop_id": "1", "data": {"amount": NaN}}'),
+    ("Infinity", b'{"type": 1, "shop_id": "1", "data": {"amount": -Infinity}}'),
+    ("NUL in a value", b'{"type": 1, "shop_id": "1", "data": {"note": "a\\u0000b"}}'),
+    ("NUL in a key", b'{"type": 1, "shop_id": "1", "data": {"a\\u0000": 1}}'),
+    ("a 10,000-character shop id", b'{"type": 1, "shop_id": "' + b"7" * 10_000 + b'"}'),
+    ("a 65-character notification id", b'{"type": 1, "tts_notification_id": "' + b"9" * 65 + b'"}'),
+]
+
+
+@pytest.mark.parametrize(("case", "body"), UNSTORABLE, ids=[case for case, _ in UNSTORABLE])
+def test_a_push_no_backend_stores_alike_gets_400_on_sqlite(
+    service: WebService, case: str, body: bytes
+) -> None:
+    response = post(service, "all", body)
+
+    assert response.status_code == 400, case
+    assert inbox(service.store) == []
+
+
+@pytest.mark.postgres
+def test_on_postgres_the_same_pushes_get_400_too(postgres_url: str) -> None:
+    store = Store.from_url(postgres_url, upgrade=True)
+    settings = Settings(app_key=APP_KEY, app_secret=APP_SECRET, database_url=postgres_url)
+    try:
+        with run_web_service(settings=settings, store=store) as running:
+            statuses = {case: post(running, "all", body).status_code for case, body in UNSTORABLE}
+        rows = store.webhooks.pending()
+    finally:
+        store.close()
+
+    assert statuses == {case: 400 for case, _ in UNSTORABLE}
+    assert rows == []
+
+
 def test_an_unknown_type_number_is_stored_not_refused(service: WebService) -> None:
     body = push_body(type_number=64, notification_id="n-64", request_id="AR-1")
 

@@ -1,4 +1,5 @@
-"""The consent link's state: signed with a key derived from the secret, expiring, single-use."""
+"""The consent link's state: signed with a key derived from the secret, expiring, bound to the
+browser's cookie. (That a state works once is kept in the store: see test_consent.py.)"""
 
 from __future__ import annotations
 
@@ -19,24 +20,49 @@ class Clock:
         return self.now
 
 
-def test_a_fresh_state_is_accepted_once() -> None:
+def test_a_fresh_state_is_accepted_with_its_browser_binding() -> None:
     signer = StateSigner("secret", clock=Clock())
-    state = signer.issue()
+    issued = signer.issue()
 
-    claims = signer.verify(state)
+    claims = signer.verify(issued.state, issued.binding)
 
     assert claims.issued_at == int(NOW)
-    with pytest.raises(InvalidState, match="already used") as excinfo:
-        signer.verify(state)
-    assert excinfo.value.reason == "reused"
+    assert claims.expires_at == int(NOW) + 600
+    assert claims.nonce in issued.state
+    assert issued.binding not in issued.state
 
 
-def test_states_are_unique_and_never_contain_the_secret() -> None:
+def test_without_the_cookie_a_state_is_refused_as_from_another_browser() -> None:
+    signer = StateSigner("secret", clock=Clock())
+    issued = signer.issue()
+
+    with pytest.raises(InvalidState, match="did not start the authorization") as excinfo:
+        signer.verify(issued.state, None)
+    assert excinfo.value.reason == "browser"
+
+
+def test_another_browsers_binding_does_not_fit() -> None:
+    signer = StateSigner("secret", clock=Clock())
+    mine, theirs = signer.issue(), signer.issue()
+
+    with pytest.raises(InvalidState, match="another browser") as excinfo:
+        signer.verify(mine.state, theirs.binding)
+    assert excinfo.value.reason == "signature"
+
+
+def test_no_state_is_refused_as_missing() -> None:
+    for state in (None, ""):
+        with pytest.raises(InvalidState, match="has no state") as excinfo:
+            StateSigner("secret").verify(state, "binding")
+        assert excinfo.value.reason == "missing"
+
+
+def test_states_and_bindings_are_unique_and_never_contain_the_secret() -> None:
     signer = StateSigner("my-app-secret")
-    states = {signer.issue() for _ in range(100)}
+    issued = [signer.issue() for _ in range(100)]
 
-    assert len(states) == 100
-    assert not any("my-app-secret" in s for s in states)
+    assert len({i.state for i in issued}) == len({i.binding for i in issued}) == 100
+    assert not any("my-app-secret" in i.state + i.binding for i in issued)
 
 
 def test_a_state_expires_after_ten_minutes() -> None:
@@ -45,10 +71,10 @@ def test_a_state_expires_after_ten_minutes() -> None:
     fresh, stale = signer.issue(), signer.issue()
 
     clock.now = NOW + 600
-    signer.verify(fresh)  # the last valid second
+    signer.verify(fresh.state, fresh.binding)  # the last valid second
     clock.now = NOW + 601
     with pytest.raises(InvalidState, match="expired") as excinfo:
-        signer.verify(stale)
+        signer.verify(stale.state, stale.binding)
     assert excinfo.value.reason == "expired"
 
 
@@ -62,36 +88,30 @@ def test_a_state_expires_after_ten_minutes() -> None:
 )
 def test_an_altered_state_is_refused(tamper) -> None:
     signer = StateSigner("secret", clock=Clock())
+    issued = signer.issue()
 
     with pytest.raises(InvalidState) as excinfo:
-        signer.verify(tamper(signer.issue()))
+        signer.verify(tamper(issued.state), issued.binding)
     assert excinfo.value.reason in ("signature", "malformed")
 
 
 def test_a_state_signed_with_another_secret_is_refused() -> None:
-    state = StateSigner("other-secret", clock=Clock()).issue()
+    issued = StateSigner("other-secret", clock=Clock()).issue()
 
     with pytest.raises(InvalidState) as excinfo:
-        StateSigner("secret", clock=Clock()).verify(state)
+        StateSigner("secret", clock=Clock()).verify(issued.state, issued.binding)
     assert excinfo.value.reason == "signature"
 
 
-@pytest.mark.parametrize("state", ["", "abc", "v1.x.y.z", "v2.1.a.b", "v1.1.a.b.c", "v1." * 100])
+@pytest.mark.parametrize("state", ["abc", "v2.x.y.z", "v1.1.a.b", "v2.1.a.b.c", "v2." * 100])
 def test_garbage_is_refused_as_malformed(state: str) -> None:
     with pytest.raises(InvalidState) as excinfo:
-        StateSigner("secret").verify(state)
+        StateSigner("secret").verify(state, "binding")
     assert excinfo.value.reason == "malformed"
 
 
 def test_a_state_from_the_future_is_refused() -> None:
-    state = StateSigner("secret", clock=Clock(NOW + 3600)).issue()
+    issued = StateSigner("secret", clock=Clock(NOW + 3600)).issue()
 
     with pytest.raises(InvalidState, match="future"):
-        StateSigner("secret", clock=Clock()).verify(state)
-
-
-def test_without_one_time_use_a_state_may_be_checked_again() -> None:
-    signer = StateSigner("secret", one_time=False, clock=Clock())
-    state = signer.issue()
-
-    assert signer.verify(state) == signer.verify(state)
+        StateSigner("secret", clock=Clock()).verify(issued.state, issued.binding)

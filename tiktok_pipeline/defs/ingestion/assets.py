@@ -1,20 +1,21 @@
 """The partitioned assets: orders, products and returns, each a set of warehouse tables."""
 
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 import dagster as dg
 from pydantic import Field
 
 from tiktok_pipeline.client import TikTokAPIError, TokenError
 from tiktok_pipeline.client.errors import MissingScope
+from tiktok_pipeline.config import DEFAULT_PARTITIONS_START
 from tiktok_pipeline.db import utcnow
+from tiktok_pipeline.defs.ingestion import figures
 from tiktok_pipeline.defs.ingestion.entities import ENTITIES, Entity
-from tiktok_pipeline.defs.ingestion.sync import SyncSummary, daily_windows, sync_shops
+from tiktok_pipeline.defs.ingestion.sync import DATABASE_RETRY_SECONDS, daily_windows, sync_shops
 from tiktok_pipeline.defs.partitions import daily_partitions
 from tiktok_pipeline.defs.resources import StoreResource, TikTokResource, WarehouseResource
 from tiktok_pipeline.warehouse import quality
-from tiktok_pipeline.warehouse.dictionary import markdown_cell
 from tiktok_pipeline.warehouse.schema import relation, type_name
 
 GROUP = "tiktok"
@@ -33,6 +34,11 @@ class SyncConfig(dg.Config):
         "search can lag behind its writes.",
     )
     max_workers: int = Field(default=8, description="(shop, day) windows fetched at the same time.")
+    database_retry_seconds: float = Field(
+        default=DATABASE_RETRY_SECONDS,
+        description="How long each window waits out a warehouse database outage (connections "
+        "refused or lost, a restart) by trying again, before it is recorded as failed.",
+    )
 
 
 def column_schema(table_name: str) -> dg.TableSchema:
@@ -50,40 +56,6 @@ def column_schema(table_name: str) -> dg.TableSchema:
     )
 
 
-def _shop_rows(summary: SyncSummary, entity: Entity) -> list[dict]:
-    parent = entity.tables[0]
-    rows = []
-    for shop_id, shop in sorted(summary.shops.items()):
-        counts = shop.load.counts(parent)
-        error = shop.failures[0].error if shop.failures else None
-        rows.append(
-            {
-                "shop_id": shop_id,
-                "windows": shop.windows,
-                "failed_windows": shop.failed_windows,
-                "pages": shop.pages,
-                "received": shop.received,
-                "inserted": counts.inserted,
-                "updated": counts.updated,
-                "unchanged": counts.unchanged,
-                "stale": counts.stale,
-                "error": f"{type(error).__name__}: {error}" if error else "",
-            }
-        )
-    return rows
-
-
-def _markdown_table(rows: list[dict]) -> str:
-    if not rows:
-        return "No shop was synced."
-    headers = list(rows[0])
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    for row in rows:
-        cells = [markdown_cell(row[h]) for h in headers]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def _fix_for(error: BaseException | None) -> str:
     if isinstance(error, TokenError):
         return error.hint
@@ -94,10 +66,14 @@ def _fix_for(error: BaseException | None) -> str:
     return "see the run's logs for the traceback"
 
 
-def build_sync_asset(entity: Entity, days_per_run: int) -> dg.AssetsDefinition:
+def build_sync_asset(
+    entity: Entity, days_per_run: int, partitions_start: date = DEFAULT_PARTITIONS_START
+) -> dg.AssetsDefinition:
     """The multi-asset that pulls ``entity`` by daily ``update_time`` window into its tables.
 
-    A backfill of a range runs as runs of at most ``days_per_run`` partitions each.
+    Its partitions are the UTC days from ``partitions_start``. A backfill of a range runs as
+    runs of at most ``days_per_run`` partitions each. Each day's materialization carries that
+    day's figures; the run's totals go on the run (see :mod:`.figures`).
     """
     parent = entity.tables[0]
     specs = [
@@ -118,7 +94,7 @@ def build_sync_asset(entity: Entity, days_per_run: int) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name=f"sync_{entity.name}",
         specs=specs,
-        partitions_def=daily_partitions,
+        partitions_def=daily_partitions(partitions_start),
         backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=days_per_run),
         pool=POOL,
         can_subset=False,
@@ -144,6 +120,7 @@ def build_sync_asset(entity: Entity, days_per_run: int) -> dg.AssetsDefinition:
             min(window.end, upper_bound).isoformat(),
         )
         apis = [tiktok.shop(shop_id) for shop_id in shops]
+        with_shops = figures.keeps_shop_days(len(shops), len(windows))
         summary = sync_shops(
             apis,
             warehouse.get(),
@@ -151,17 +128,20 @@ def build_sync_asset(entity: Entity, days_per_run: int) -> dg.AssetsDefinition:
             windows,
             run_id=context.run.run_id,
             max_workers=config.max_workers,
+            keep_shop_days=with_shops,
+            database_retry_seconds=config.database_retry_seconds,
         )
-        total = summary.load
-        common = {
-            "shops": dg.MetadataValue.md(_markdown_table(_shop_rows(summary, entity))),
-            "shops_synced": len(shops),
-            "windows": len(windows),
-            "api_pages": summary.pages,
-            "received": summary.received,
-            "duration_seconds": round(time.perf_counter() - started, 3),
-            "synced_up_to": min(window.end, upper_bound).isoformat(),
-        }
+        partition_keys = context.partition_keys
+        days = len(partition_keys)
+        totals = figures.run_metadata(
+            summary,
+            entity,
+            days=days,
+            shops=len(shops),
+            seconds=time.perf_counter() - started,
+            synced_up_to=min(window.end, upper_bound),
+        )
+        figures.report_run(context, figures.run_message(summary, entity, days, len(shops)), totals)
         failed_shops = sorted(s.shop_id for s in summary.shops.values() if s.failed_windows)
         if failed_shops:
             lines = [
@@ -174,7 +154,7 @@ def build_sync_asset(entity: Entity, days_per_run: int) -> dg.AssetsDefinition:
                     f"{len(failed_shops)} of {len(shops)} shop(s) failed to sync {entity.name}: "
                     f"{', '.join(failed_shops)}. The other shops' rows landed.\n" + "\n".join(lines)
                 ),
-                metadata={**common, **total.as_metadata()},
+                metadata=totals,
                 allow_retries=any(
                     getattr(unit.error, "retryable", False) for unit in summary.failures
                 ),
@@ -182,14 +162,15 @@ def build_sync_asset(entity: Entity, days_per_run: int) -> dg.AssetsDefinition:
         with warehouse.get().engine.connect() as connection:
             counts = quality.row_counts(connection, entity.tables)
         for table in entity.tables:
-            table_counts = total.counts(table).as_dict()
+            for key in partition_keys:
+                context.add_asset_metadata(
+                    figures.day_metadata(summary.day(key), table, with_shops),
+                    asset_key=table,
+                    partition_key=key,
+                )
+            # The table's rows after the run: a fact of the table, true on every partition.
             yield dg.MaterializeResult(
-                asset_key=table,
-                metadata={
-                    **common,
-                    **{name: value for name, value in table_counts.items()},
-                    "dagster/row_count": counts[table],
-                },
+                asset_key=table, metadata={"dagster/row_count": counts[table]}
             )
 
     sync.__doc__ = f"Pull {entity.description.lower()} updated in each day into the warehouse."
@@ -213,6 +194,11 @@ def _select_shops(store: StoreResource, requested: list[str] | None) -> list[str
     return list(dict.fromkeys(requested))
 
 
-def build_sync_assets(days_per_run: int) -> list[dg.AssetsDefinition]:
-    """One sync multi-asset per entity, with backfill runs of at most ``days_per_run`` days."""
-    return [build_sync_asset(entity, days_per_run) for entity in ENTITIES.values()]
+def build_sync_assets(
+    days_per_run: int, partitions_start: date = DEFAULT_PARTITIONS_START
+) -> list[dg.AssetsDefinition]:
+    """One sync multi-asset per entity, partitioned by day from ``partitions_start``, with
+    backfill runs of at most ``days_per_run`` days."""
+    return [
+        build_sync_asset(entity, days_per_run, partitions_start) for entity in ENTITIES.values()
+    ]

@@ -1,13 +1,12 @@
 """What starts sync runs: the incremental schedules and the new-shop history sensor."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
-from tiktok_pipeline.config import DEFAULT_BACKFILL_DAYS_PER_RUN
+from tiktok_pipeline.config import DEFAULT_BACKFILL_DAYS_PER_RUN, DEFAULT_PARTITIONS_START
 from tiktok_pipeline.defs.ingestion.jobs import sync_job, sync_run_config
-from tiktok_pipeline.defs.partitions import daily_partitions
 from tiktok_pipeline.defs.resources import StoreResource, WarehouseResource
 from tiktok_pipeline.defs.runs import run_in_flight
 from tiktok_pipeline.warehouse import quality
@@ -19,18 +18,23 @@ SHOPS_PER_HISTORY_RUN = 25
 
 
 def _partition_request(
-    context: dg.ScheduleEvaluationContext, day: datetime, reason: str
+    context: dg.ScheduleEvaluationContext, day: datetime, reason: str, first: date
 ) -> dg.RunRequest | dg.SkipReason:
     key = day.date().isoformat()
+    if day.date() < first:
+        return dg.SkipReason(f"{key} is before the first partition, {first.isoformat()}")
     if run_in_flight(context.instance, sync_job.name, {"dagster/partition": key}):
         return dg.SkipReason(f"a sync of {key} is still queued or running")
     return dg.RunRequest(partition_key=key, tags={"tiktok/trigger": reason})
 
 
 def build_incremental_schedules(
-    cron: str = "*/15 * * * *", late_updates_cron: str = "30 0 * * *"
+    cron: str = "*/15 * * * *",
+    late_updates_cron: str = "30 0 * * *",
+    partitions_start: date = DEFAULT_PARTITIONS_START,
 ) -> list[dg.ScheduleDefinition]:
-    """Today's partition every ``cron``; yesterday's once more after midnight for late updates."""
+    """Today's partition every ``cron``; yesterday's once more after midnight for late updates
+    (skipped when it is before ``partitions_start``, the first partition)."""
 
     @dg.schedule(
         name="tiktok_incremental_schedule",
@@ -41,7 +45,9 @@ def build_incremental_schedules(
         description="Sync today's orders, products and returns (up to now minus a safety lag).",
     )
     def incremental(context: dg.ScheduleEvaluationContext):
-        return _partition_request(context, context.scheduled_execution_time, "incremental")
+        return _partition_request(
+            context, context.scheduled_execution_time, "incremental", partitions_start
+        )
 
     @dg.schedule(
         name="tiktok_late_updates_schedule",
@@ -53,19 +59,20 @@ def build_incremental_schedules(
     )
     def late_updates(context: dg.ScheduleEvaluationContext):
         yesterday = context.scheduled_execution_time - timedelta(days=1)
-        return _partition_request(context, yesterday, "late_updates")
+        return _partition_request(context, yesterday, "late_updates", partitions_start)
 
     return [incremental, late_updates]
 
 
 def history_ranges(
-    today: datetime, history_days: int, days_per_run: int = DEFAULT_BACKFILL_DAYS_PER_RUN
+    today: datetime,
+    history_days: int,
+    days_per_run: int = DEFAULT_BACKFILL_DAYS_PER_RUN,
+    partitions_start: date = DEFAULT_PARTITIONS_START,
 ) -> list[tuple[str, str]]:
     """Partition key ranges of at most ``days_per_run`` days (the assets' backfill policy)
-    covering the last ``history_days`` days."""
-    first = today.date() - timedelta(days=history_days)
-    earliest = daily_partitions.start.date()
-    first = max(first, earliest)
+    covering the last ``history_days`` days, none before ``partitions_start``."""
+    first = max(today.date() - timedelta(days=history_days), partitions_start)
     ranges = []
     start = first
     while start <= today.date():
@@ -85,11 +92,12 @@ def build_new_shop_sensor(
     history_days: int = 90,
     shops_per_run: int = SHOPS_PER_HISTORY_RUN,
     days_per_run: int = DEFAULT_BACKFILL_DAYS_PER_RUN,
+    partitions_start: date = DEFAULT_PARTITIONS_START,
 ) -> dg.SensorDefinition:
     """A sensor that gives each newly authorized shop its history, without refetching others.
 
     New shops are synced ``shops_per_run`` at a time, one run per ``days_per_run`` days of
-    history (the assets' backfill policy); the
+    history (the assets' backfill policy), none before ``partitions_start``; the
     ``tiktok/shop`` tag names the run's shops (comma-separated) and keeps one run of a group at
     a time through the instance's tag limit.
     """
@@ -114,7 +122,7 @@ def build_new_shop_sensor(
         if not new_shops:
             return dg.SensorResult(skip_reason="no newly authorized shop")
         today = datetime.now(UTC)
-        ranges = history_ranges(today, history_days, days_per_run)
+        ranges = history_ranges(today, history_days, days_per_run, partitions_start)
         with warehouse.get().engine.connect() as connection:
             synced = quality.shops_synced_since(
                 connection,

@@ -7,11 +7,13 @@ Wire into the Definitions::
         asset_checks=[..., *maintenance_checks],
         jobs=[..., *maintenance_jobs],
         schedules=[..., *build_maintenance_schedules()],
+        sensors=[..., *maintenance_sensors],
     )
 
 ``build_maintenance_schedules(refresh_cron=..., flush_cron=..., check_cron=...)`` gives the
 schedules with other crons or settings (``tiktok_pipeline.definitions`` reads them from the
-environment).
+environment). ``maintenance_sensors`` deliver the alerts: failed runs and the check turning
+red, to Slack and/or e-mail (see :mod:`tiktok_pipeline.defs.alerting`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from tiktok_pipeline.defs.alerting import build_alert_sensors
 from tiktok_pipeline.defs.maintenance.alerts import (
     build_shops_connected_check,
     shops_connected,
@@ -52,6 +55,8 @@ maintenance_jobs: list[dg.JobDefinition | UnresolvedAssetJobDefinition] = [
 ]
 maintenance_assets = [tiktok_authorizations]
 maintenance_checks = [shops_connected]
+#: Alerts to Slack and/or e-mail: every failed run, and shops_connected turning red or green.
+maintenance_sensors = build_alert_sensors(shops_connected.check_key)
 
 __all__ = [
     "FlushTokensConfig",
@@ -65,6 +70,7 @@ __all__ = [
     "maintenance_assets",
     "maintenance_checks",
     "maintenance_jobs",
+    "maintenance_sensors",
     "refresh_tokens_job",
     "shops_connected",
     "tiktok_authorizations",

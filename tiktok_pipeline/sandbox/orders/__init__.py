@@ -5,8 +5,11 @@
   index): create time, hashes, buyer, address, line items and amounts.
 - :mod:`.arrays`: the same derivation for many orders at once, with numpy.
 - :mod:`.search`: Get Order List's filters over index ranges and arrays.
-- :mod:`.page_numbers`: a page of orders as numbers (numpy), ready to be written as text.
-- :mod:`.render`: ``OrderRenderer``, the JSON an order is served as (the one renderer).
+- :mod:`.text_rows`: writing the same JSON text for many objects at once (byte rows, numpy).
+- :mod:`.shop_tables`: what rendering a shop's orders needs, made once: layouts of the
+  fixed-width text, amounts and pre-encoded pieces.
+- :mod:`.render`: ``OrderRenderer``, the JSON an order is served as (the one renderer: a
+  batch of orders at once, from arrays).
 - :mod:`.price_detail`: Get Price Detail's answer.
 
 Nothing is stored per order; every module below imports only modules above it.

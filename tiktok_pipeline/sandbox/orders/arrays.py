@@ -265,6 +265,13 @@ class OrderLifecycles:
         """How many transitions of each order happened at or before ``t``."""
         return (self.times <= t).sum(axis=1)
 
+    def requested_by(self, t: int) -> np.ndarray:
+        """Whether the buyer has asked to cancel at or before ``t`` (cancelled since or not).
+
+        ``request`` is 0 for orders without a request, but 0 is also a time: the path says.
+        """
+        return (self.path == PATH_SHIP_CANCEL) & (self.by == BY_BUYER) & (self.request <= t)
+
     def at(self, t: int) -> OrderStates:
         """Each order's state at ``t`` (orders must exist at ``t``)."""
         k = self.count_at(t)

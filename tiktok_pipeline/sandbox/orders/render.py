@@ -1,377 +1,390 @@
-"""Orders as Get Order List and Get Order Detail serve them: compact JSON bytes.
+"""Orders as Get Order List and Get Order Detail serve them: compact JSON bytes, a page at once.
 
-A page of orders is rendered in two steps. First its numbers, with numpy: the orders' hashes,
-lifecycles, states at ``t``, random draws and ids
-(:class:`~tiktok_pipeline.sandbox.orders.page_numbers.PageNumbers`). Then each order's text,
-in plain Python: one f-string per order and one per line item, from the numbers and from
-texts made once per shop (:class:`ShopTexts`: SKU members with their prices, addresses,
-money strings). Every inserted
-text is JSON-safe by construction: ids, numbers, money strings, fixed words, and catalog texts
-encoded once with ``json.dumps``.
+Rendering works on a batch of orders, with arrays rather than Python code per field:
+
+1. the numbers (:class:`PageArrays`): the orders' hashes, lifecycles and states at ``t``
+   (:mod:`~tiktok_pipeline.sandbox.orders.arrays`) and random draws;
+2. the fixed-width text (ids, timestamps, statuses) written into one byte row per order
+   (:class:`~tiktok_pipeline.sandbox.orders.shop_tables.OrderLayout`), optional parts
+   zeroed, then read out as segments;
+3. the other pieces picked from the shop's tables of pre-encoded texts
+   (:class:`~tiktok_pipeline.sandbox.orders.shop_tables.ShopTables`), and the amounts,
+   computed with arrays, as text;
+4. the line items of the whole batch as one bytes object, cut per order;
+5. each order is one ``bytes.join`` of its row of pieces.
+
+Timestamps of 10 digits (2001-09-09 to 2286-11-20) go through the fast layout; a batch with
+any other time uses the free-width one (same text, slower).
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
-import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import chain, repeat
 
 import numpy as np
 
-from tiktok_pipeline.sandbox.catalog import (
-    BUYER_CANCEL_REASONS,
-    BUYER_MESSAGES,
-    DELIVERY_OPTIONS,
-    FIRST_NAMES,
-    LAST_NAMES,
-    PAYMENT_METHODS,
-    SELLER_CANCEL_REASONS,
-    SELLER_NOTES,
-    SHIPPING_PROVIDERS,
-    STREETS,
-    UNPAID_CANCEL_REASONS,
-    US_RETAIL_DELIVERY_FEE,
-    US_TAX_BP,
-    money,
-)
-from tiktok_pipeline.sandbox.orders.book import OrderBook, line_discounts, shipping_discounts
+from tiktok_pipeline.sandbox.orders import arrays
+from tiktok_pipeline.sandbox.orders.book import PLATFORM_PROMOTION, SELLER_PROMOTION, OrderBook
 from tiktok_pipeline.sandbox.orders.lifecycle import (
     CANCELLED,
     DAY,
-    DISPLAY_STATUS,
+    MAX_LIFECYCLE,
     ON_HOLD,
-    PACKAGE_STATUS,
-    STATUS_NAMES,
+    PATH_UNPAID_CANCEL,
 )
-from tiktok_pipeline.sandbox.orders.page_numbers import PageNumbers
+from tiktok_pipeline.sandbox.orders.shop_tables import (
+    DRAW_RADICES,
+    MORE_DRAW_RADICES,
+    REASON_SET_START,
+    REASON_SETS,
+    TEN_DIGITS,
+    ShopTables,
+)
 
-JSON_BOOL = ("false", "true")
-#: Who cancelled, by ``arrays.OrderLifecycles.by``.
-CANCELLED_BY = ("BUYER", "SYSTEM", "SELLER")
-
-
-def _json(texts: Sequence[str]) -> tuple[str, ...]:
-    """Each text as a JSON string (with its quotes)."""
-    return tuple(json.dumps(text) for text in texts)
-
-
-FIRST_NAME_JSON = _json(FIRST_NAMES)
-LAST_NAME_JSON = _json(LAST_NAMES)
-BUYER_MESSAGE_JSON = _json(BUYER_MESSAGES)
-SELLER_NOTE_JSON = _json(SELLER_NOTES)
+#: At most this many orders go through the arrays at once (bounds temporary memory).
+CHUNK = 4096
+#: Reason counts per reason set (see ``shop_tables.REASON_SETS``).
+REASON_COUNTS = np.array([len(reasons) for reasons in REASON_SETS], np.uint64)
 
 
-class ShopTexts:
-    """The parts of an order's text that only depend on the shop, made once."""
+def id_digits(params: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(scrambled 10 digits, 2 check digits) of ids, as ``IdCodec.encode`` makes them.
 
-    def __init__(self, book: OrderBook) -> None:
-        reg = book.region
-        self.region = reg
-        self.money = functools.lru_cache(maxsize=1 << 16)(
-            functools.partial(money, decimals=reg.decimals)
+    ``params``: rows of :attr:`ShopTables.id_params` (several codecs may apply to the
+    matching rows of ``idx``). The product ``idx * a`` is split so that int64 cannot
+    overflow (indices below 9 * 10**13).
+    """
+    mod = 10_000_000_000
+    a_hi, a_lo, b, prefix_mod = (params[..., k, :] for k in range(4))
+    x = ((idx * a_hi) % mod * 100_000 + idx * a_lo + b) % mod
+    return x, (prefix_mod + x) % 97
+
+
+@dataclass
+class PageArrays:
+    """The numbers of a batch of orders at ``t`` (one entry per order).
+
+    ``paid``: the order has been paid (and not cancelled unpaid); ``n_progress``: how many of
+    ready to ship, collection and delivery happened; ``asks``: the buyer has asked to cancel;
+    ``draws``, ``more``: the random draws of ``shop_tables.DRAW_RADICES`` and
+    ``MORE_DRAW_RADICES`` (one row per draw); ``cancel_key``: the order's entry in the cancel
+    reason tables (``shop_tables.reason_texts``).
+    """
+
+    idx: np.ndarray
+    hs: arrays.OrderHashes
+    lc: arrays.OrderLifecycles
+    st: arrays.OrderStates
+    at: arrays.OrderAttributes
+    paid: np.ndarray
+    n_progress: np.ndarray
+    cancelled: np.ndarray
+    asks: np.ndarray
+    draws: np.ndarray
+    more: np.ndarray
+    cancel_key: np.ndarray
+
+    @classmethod
+    def of(cls, book: OrderBook, idx: np.ndarray, t: int) -> PageArrays:
+        """The numbers of orders ``idx`` at ``t`` (each must exist at ``t``)."""
+        hs = arrays.hashes(book, idx)
+        lc = arrays.lifecycles(book, idx, hs)
+        st = lc.at(t)
+        draws, rest = arrays.radix_digits(hs.draws, DRAW_RADICES)
+        more, rest = arrays.radix_digits(arrays.mix64_array(rest ^ hs.draws), MORE_DRAW_RADICES)
+        unpaid_cancel = lc.path == PATH_UNPAID_CANCEL
+        reason_set = np.where(unpaid_cancel, 0, np.where(lc.by == arrays.BY_SELLER, 1, 2))
+        reason = (rest % REASON_COUNTS[reason_set]).astype(np.int64)
+        # Rts, collection and delivery exist on the normal and on-hold paths.
+        reached = (lc.rts <= t).astype(np.int64) + (lc.collect <= t) + (lc.deliver <= t)
+        return cls(
+            idx=idx,
+            hs=hs,
+            lc=lc,
+            st=st,
+            at=arrays.attributes(book, idx, hs),
+            paid=~unpaid_cancel & (st.k > 1),
+            n_progress=reached * lc.going,
+            cancelled=st.status == CANCELLED,
+            asks=lc.requested_by(t),
+            draws=draws,
+            more=more,
+            cancel_key=(REASON_SET_START[reason_set] + reason) * 3 + lc.by,
         )
-        m = self.money
-        zero = m(0)
-        self.zero = zero
-        self.sales_tax = reg.sales_tax
-        unit = reg.rounding
-        #: Per promotion kind and sellable SKU: (list price, seller discount, platform
-        #: discount, sale price, the line item's members from the SKU to its discounts).
-        self.lines: list[list[tuple[int, int, int, int, str]]] = []
-        for promo in range(3):
-            kind = []
-            for sku in book.catalog.sellable:
-                seller, platform = line_discounts(sku.price, promo, unit)
-                sale = sku.price - seller - platform
-                kind.append(
-                    (
-                        sku.price,
-                        seller,
-                        platform,
-                        sale,
-                        f'{sku.fragment},"sale_price":"{m(sale)}",'
-                        f'"seller_discount":"{m(seller)}",'
-                        f'"platform_discount":"{m(platform)}"',
-                    )
-                )
-            self.lines.append(kind)
-        ship = reg.shipping_fee
-        #: Per shipping class: (the fee the buyer pays, its payment member, the payment's
-        #: members from the original fee to the co-funded discount).
-        self.shipping: list[tuple[int, str, str]] = []
-        for ship_class in range(4):
-            seller, platform = shipping_discounts(ship, ship_class, unit)
-            fee = ship - seller - platform
-            self.shipping.append(
-                (
-                    fee,
-                    f'"shipping_fee":"{m(fee)}"',
-                    f'"original_shipping_fee":"{m(ship)}",'
-                    f'"shipping_fee_seller_discount":"{m(seller)}",'
-                    f'"shipping_fee_platform_discount":"{m(platform)}",'
-                    f'"shipping_fee_cofunded_discount":"{zero}"',
-                )
-            )
-        #: Per place: (tax rate in basis points, retail delivery fee, tax rate text, the
-        #: address after the street, the address's end).
-        self.places = []
-        post_town = reg.code == "GB"
-        for city, province, state_code, postal in reg.places:
-            tax_bp = US_TAX_BP.get(state_code, 600) if reg.sales_tax else 0
-            rdf = US_RETAIL_DELIVERY_FEE.get(state_code, 0) if reg.sales_tax else 0
-            self.places.append(
-                (
-                    tax_bp,
-                    rdf,
-                    f"{tax_bp / 10000:.4f}",
-                    f", {city}, {province} {postal}, {reg.country}",
-                    f'"address_line2":"","address_line3":"","address_line4":"",'
-                    f'"postal_code":"{postal}","region_code":"{reg.code}","district_info":['
-                    f'{{"address_level_name":"Country","address_name":"{reg.country}",'
-                    f'"address_level":"L0"}},{{"address_level_name":"State",'
-                    f'"address_name":"{province}","address_level":"L1"}},'
-                    f'{{"address_level_name":"City","address_name":"{city}","address_level":"L2"}}],'
-                    f'"delivery_preferences":{{"drop_off_location":"Front Door"}}'
-                    + (f',"post_town":"{city}"' if post_town else "")
-                    + "}",
-                )
-            )
-        self.payment_end = (
-            f'"small_order_fee":"{zero}"',
-            f'"buyer_service_fee":"{zero}","handling_fee":"{zero}",'
-            f'"shipping_insurance_fee":"{zero}","item_insurance_fee":"{zero}",'
-            f'"item_insurance_tax":"{zero}"}}',
-        )
-        self.currency = reg.currency
-        self.phone_prefix = reg.phone_prefix
-        #: By (message, note, by_tiktok, option, warehouse): the members from buyer_message to
-        #: warehouse_id (``by_tiktok``: 0 seller shipping, 1 TikTok shipping, 2 and fulfilment).
-        self.buyer_and_delivery = {
-            key: _buyer_and_delivery(
-                BUYER_MESSAGE_JSON[key[0]],
-                SELLER_NOTE_JSON[key[1]],
-                key[2],
-                *DELIVERY_OPTIONS[key[3]],
-                book.warehouses[key[4]],
-            )
-            for key in itertools.product(
-                range(len(BUYER_MESSAGES)),
-                range(len(SELLER_NOTES)),
-                range(3),
-                range(len(DELIVERY_OPTIONS)),
-                range(len(book.warehouses)),
-            )
-        }
-        #: By (payment method, on hold, buyer asks to cancel): the members from
-        #: payment_method_name to has_updated_recipient_address.
-        self.payment_and_flags = {
-            (n, on_hold, asks): (
-                f'"payment_method_name":"{method}","order_type":"NORMAL",'
-                f'"commerce_platform":"TIKTOK_SHOP",'
-                f'"is_cod":{JSON_BOOL[method == "Cash on delivery"]},"is_sample_order":false,'
-                f'"is_on_hold_order":{JSON_BOOL[on_hold]},"is_replacement_order":false,'
-                f'"is_exchange_order":false,"is_buyer_request_cancel":{JSON_BOOL[asks]},'
-                f'"has_updated_recipient_address":false'
-            )
-            for n, method in enumerate(PAYMENT_METHODS)
-            for on_hold in (False, True)
-            for asks in (False, True)
-        }
-        #: By (first name, last name): the recipient's name members.
-        self.names = {
-            (n, k): f'"name":"{first[1:-1]} {last[1:-1]}","first_name":{first},"last_name":{last}'
-            for n, first in enumerate(FIRST_NAME_JSON)
-            for k, last in enumerate(LAST_NAME_JSON)
-        }
-
-
-def _buyer_and_delivery(
-    message: str, note: str, by_tiktok: int, option_id: str, option_name: str, warehouse: str
-) -> str:
-    """The members from buyer_message to warehouse_id (``message``, ``note``: JSON texts)."""
-    fulfillment = "FULFILLMENT_BY_TIKTOK" if by_tiktok == 2 else "FULFILLMENT_BY_SELLER"
-    shipping_type = "SELLER" if by_tiktok == 0 else "TIKTOK"
-    return (
-        f'"buyer_message":{message},"seller_note":{note},"fulfillment_type":"{fulfillment}",'
-        f'"shipping_type":"{shipping_type}","delivery_type":"HOME_DELIVERY",'
-        f'"delivery_option_id":"{option_id}","delivery_option_name":"{option_name}",'
-        f'"warehouse_id":"{warehouse}"'
-    )
 
 
 class OrderRenderer:
-    """Renders the orders of one shop."""
+    """Renders the orders of one shop (its tables are made once, here)."""
 
     def __init__(self, book: OrderBook) -> None:
         self.book = book
-        self.texts = ShopTexts(book)
+        self.tables = ShopTables(book)
 
     def render(self, indices: Sequence[int], t: int) -> list[bytes]:
         """Orders ``indices`` at ``t`` (each must exist at ``t``), as JSON bytes."""
-        if not len(indices):
-            return []
-        p = PageNumbers.of(self.book, np.asarray(indices, dtype=np.int64), t)
-        return list(
-            map(
-                self.order,
-                p.order_id,
-                p.package_id,
-                p.buyer_id,
-                p.line_ids,
-                p.create_time,
-                p.status,
-                p.update_time,
-                p.paid,
-                p.rts,
-                p.collected,
-                p.delivered,
-                p.requested,
-                p.cancel_by,
-                p.unpaid_cancel,
-                p.draws,
-                p.reason_draw,
-                p.by_tiktok,
-                p.warehouse,
-                p.place,
-                p.promo,
-                p.ship_class,
-                p.picks,
-            )
+        idx = np.asarray(indices, dtype=np.int64)
+        bodies: list[bytes] = []
+        for start in range(0, len(idx), CHUNK):
+            bodies += self._render(PageArrays.of(self.book, idx[start : start + CHUNK], t))
+        return bodies
+
+    def _render(self, p: PageArrays) -> list[bytes]:
+        """The orders of one batch."""
+        seg = self._fixed_text(p)
+        piece = self._pieces(p)
+        sale, original, seller, platform = self._line_amounts(p)
+        amounts, tax_columns = self._amounts(p, sale, original, seller, platform)
+        items = self._line_items(p, seg, piece, sale)
+        n = len(p.idx)
+        tb = self.tables
+        columns = [
+            seg["head"],
+            seg["times"],
+            seg["cancel"],
+            piece["cancel_rest"],
+            seg["request"],
+            seg["user"],
+            piece["fulfilment"],
+            piece["flags"],
+            seg["packages"],
+            seg["tracking"],
+            piece["provider"],
+            repeat(tb.payment_head),
+            amounts[:n],
+            piece["ship_fee"],
+            amounts[n : 2 * n],
+            repeat(b'","platform_discount":"'),
+            amounts[2 * n : 3 * n],
+            repeat(b'","total_amount":"'),
+            amounts[3 * n : 4 * n],
+            repeat(b'","original_total_product_price":"'),
+            amounts[4 * n : 5 * n],
+            piece["ship_block"],
+            *tax_columns,
+            piece["names"],
+            seg["phone"],
+            piece["number"],
+            piece["street_full"],
+            piece["unit"],
+            piece["number"],
+            piece["street_tail"],
+            items,
+        ]
+        return list(map(b"".join, zip(*columns, strict=False)))
+
+    def _fixed_text(self, p: PageArrays) -> dict[str, list[bytes]]:
+        """The segments of the orders' fixed-width text (see ``shop_tables.order_layout``)."""
+        tb = self.tables
+        lc, st, c = p.lc, p.st, p.lc.create_time
+        n = len(p.idx)
+        # Every time written lies within MAX_LIFECYCLE after creation.
+        ten_digits = c.min() >= TEN_DIGITS[0] and c.max() + MAX_LIFECYCLE <= TEN_DIGITS[1]
+        layout = tb.layouts[not ten_digits]
+        lay = layout.rows
+        (order_x, pkg_x, buyer_x), (order_check, pkg_check, buyer_check) = id_digits(
+            tb.id_params[:3], np.array((p.idx, p.idx, p.at.buyer))
+        )
+        paid_at = lc.times[:, 1]  # absent parts take any number: they are cleared below
+        rows = lay.new(n)
+        lay.put_numbers(
+            rows,
+            {
+                "id": order_x,
+                "id_check": order_check,
+                "c": c,
+                "u": st.update_time,
+                "p": paid_at,
+                "p2": paid_at + 2 * DAY,
+                "p3": paid_at + 3 * DAY,
+                "p8": paid_at + 8 * DAY,
+                "rts": lc.rts,
+                "collect": lc.collect,
+                "deliver": lc.deliver,
+                "cancel": st.update_time,
+                "request": lc.request,
+                "buyer": buyer_x,
+                "buyer_check": buyer_check,
+                "pkg": pkg_x,
+                "pkg_check": pkg_check,
+                "area": p.more[1] + 200,
+                "line": p.more[2] + 1000,
+            },
+        )
+        lay.put_text(rows, "status", st.status)
+        lay.put_text(rows, "display", st.status)
+        lay.put_text(rows, "package_status", st.status)
+        unpaid = ~p.paid
+        if unpaid.any():
+            sla = layout.unpaid.new(n)
+            layout.unpaid.put_numbers(sla, {"sla": c + DAY})
+            after = lay.marks["after_u"]
+            rows[unpaid, after : after + layout.unpaid.width] = sla[unpaid]
+        kept = np.where(p.paid, layout.times_lengths[p.n_progress], layout.unpaid.width)
+        lay.keep_prefix(rows, "after_u", kept)
+        has_rts = p.n_progress > 0
+        lay.keep(rows, "cancel", "cancel", p.cancelled)
+        lay.keep(rows, "request", "request", p.asks)
+        lay.keep(rows, "package_at", "packages", p.paid)
+        lay.keep(rows, "tracking_at", "tracking", has_rts)
+        lay.keep(rows, "tail_package", "tail_package", p.paid)
+        lay.keep(rows, "tail_rts", "tail_rts", has_rts)
+        return lay.segments(rows)
+
+    def _pieces(self, p: PageArrays) -> dict[str, list[bytes]]:
+        """The pieces of every order picked from the shop's tables."""
+        tb = self.tables
+        lookup = tb.lookup
+        provider, first, last_name, street, number, option, pay_method, message = p.draws
+        note, _area, _line, flat = p.more
+        at = p.at
+        ship_kind = at.tiktok * (1 + ((p.hs.draws & np.uint64(0xF)) == 0))
+        street_place = street * tb.n_places + at.place
+        provider_or_none = np.where(p.n_progress > 0, provider, lookup.none("provider"))
+        n_notes, n_options = MORE_DRAW_RADICES[0], DRAW_RADICES[5]
+        fulfilment = ((message * n_notes + note) * 3 + ship_kind) * n_options + option
+        return lookup(
+            {
+                "fulfilment": fulfilment * tb.n_warehouses + at.warehouse,
+                "flags": (pay_method * 2 + (p.st.status == ON_HOLD)) * 2 + (p.asks & ~p.cancelled),
+                "cancel_rest": np.where(p.cancelled, p.cancel_key, lookup.none("cancel_rest")),
+                "provider": provider_or_none,
+                "ship_fee": at.ship_class,
+                "ship_block": at.ship_class,
+                "names": first * DRAW_RADICES[2] + last_name,
+                "number": number + 1,
+                "street_full": street_place,
+                "unit": flat + 1,
+                "street_tail": street_place,
+                "tail_provider": provider_or_none,
+                "item_cancel": np.where(p.cancelled, p.cancel_key, lookup.none("item_cancel")),
+            }
         )
 
-    def order(
+    def _amounts(
         self,
-        order_id: int,
-        package_id: int,
-        buyer_id: int,
-        line_ids: list[int],
-        c: int,
-        status: int,
-        update_time: int,
-        paid: int,
-        rts: int,
-        collected: int,
-        delivered: int,
-        requested: int,
-        cancel_by: int,
-        unpaid_cancel: bool,
-        draws: list[int],
-        reason_draw: int,
-        by_tiktok: int,
-        warehouse: int,
-        place: int,
-        promo: int,
-        ship_class: int,
-        picks: list[int],
-    ) -> bytes:
-        """One order (the arguments: one row of :class:`PageNumbers`)."""
-        tx = self.texts
-        m = tx.money
-        (provider, first, last, street, number, option, method, message, note, area, line, flat) = (
-            draws
+        p: PageArrays,
+        sale: np.ndarray,
+        original: np.ndarray,
+        seller: np.ndarray,
+        platform: np.ndarray,
+    ) -> tuple[list[bytes], list]:
+        """The payment's amounts as text, and the columns of an order's taxes.
+
+        The amounts: sub total, seller discount, platform discount, total, original price
+        (``n`` each), then (sales tax) tax, product tax, shipping tax, retail delivery fee.
+        The other arguments: per unit slot, from :meth:`_line_amounts`.
+        """
+        tb = self.tables
+        at = p.at
+        n = len(p.idx)
+        sub_total = sale.sum(axis=1)
+        shipping_fee = (
+            tb.shipping_original
+            - tb.ship_discounts[at.ship_class, 0]
+            - tb.ship_discounts[at.ship_class, 1]
         )
-        provider_id, provider_name = SHIPPING_PROVIDERS[provider]
-        street_text = f"{number + 1} {STREETS[street]}"
-        tax_bp, rdf, tax_rate, town, address_end = tx.places[place]
-        cancelled = status == CANCELLED
-        who = CANCELLED_BY[cancel_by]
-        flags = tx.payment_and_flags[method, status == ON_HOLD, bool(requested) and not cancelled]
-
-        if paid:
-            times = (
-                f',"paid_time":{paid},"rts_sla_time":{paid + 2 * DAY},'
-                f'"tts_sla_time":{paid + 3 * DAY},"shipping_due_time":{paid + 2 * DAY},'
-                f'"collection_due_time":{paid + 3 * DAY},"delivery_due_time":{paid + 8 * DAY},'
-                f'"delivery_sla_time":{paid + 8 * DAY}'
-            )
-        else:
-            times = f',"cancel_order_sla_time":{c + DAY}'
-        if rts:
-            times += f',"rts_time":{rts}'
-        if collected:
-            times += f',"collection_time":{collected}'
-        if delivered:
-            times += f',"delivery_time":{delivered}'
-        item_end = f',"display_status":"{DISPLAY_STATUS[status]}"'
-        if cancelled:
-            if unpaid_cancel:
-                reasons = UNPAID_CANCEL_REASONS
-            elif who == "SELLER":
-                reasons = SELLER_CANCEL_REASONS
-            else:
-                reasons = BUYER_CANCEL_REASONS
-            reason = reasons[reason_draw % len(reasons)]
-            times += (
-                f',"cancel_time":{update_time},"cancel_reason":"{reason}",'
-                f'"cancellation_initiator":"{who}"'
-            )
-        if requested:
-            times += f',"request_cancel_time":{requested}'
-        if paid:
-            packages = f'"packages":[{{"id":"{package_id}"}}]'
-            item_end += f',"package_id":"{package_id}","package_status":"{PACKAGE_STATUS[status]}"'
-        else:
-            packages = '"packages":[]'
-        if rts:
-            tracking = f"TT{str(package_id)[-12:]}"
-            packages += (
-                f',"tracking_number":"{tracking}","shipping_provider":"{provider_name}",'
-                f'"shipping_provider_id":"{provider_id}"'
-            )
-            item_end += (
-                f',"rts_time":{rts},"tracking_number":"{tracking}",'
-                f'"shipping_provider_id":"{provider_id}",'
-                f'"shipping_provider_name":"{provider_name}"'
-            )
-        if cancelled:
-            item_end += f',"cancel_reason":"{reason}","cancel_user":"{who}"'
-
-        # Amounts: line items from the shop's table, taxes (US) split over the items.
-        lines = tx.lines[promo]
-        items = [lines[pick] for pick in picks]
-        original = seller_discount = platform_discount = sub_total = 0
-        for item in items:
-            original += item[0]
-            seller_discount += item[1]
-            platform_discount += item[2]
-            sub_total += item[3]
-        shipping_fee, shipping_text, shipping_discounts_text = tx.shipping[ship_class]
+        tax_bp = tb.place_tax_bp[at.place]
         product_tax = sub_total * tax_bp // 10000
         shipping_tax = shipping_fee * tax_bp // 10000
+        rdf = tb.place_rdf[at.place]
         total = sub_total + shipping_fee + product_tax + shipping_tax + rdf
-        if tx.sales_tax:
-            taxes = [item[3] * tax_bp // 10000 for item in items[:-1]]
-            taxes.append(product_tax - sum(taxes))
-            if not product_tax:
-                taxes = [0] * len(items)
-            item_texts = [
-                f'{{"id":"{line_id}",{item[4]}{item_end},"item_tax":[{{"tax_type":"SALES_TAX",'
-                f'"tax_amount":"{m(tax)}","tax_rate":"{tax_rate}"}}]}}'
-                for line_id, item, tax in zip(line_ids, items, taxes, strict=True)
-            ]
+        values = [sub_total, seller.sum(axis=1), platform.sum(axis=1), total, original.sum(axis=1)]
+        if not tb.sales_tax:
+            return tb.money(np.concatenate(values)).tolist(), [repeat(tb.untaxed)]
+        values += [product_tax + shipping_tax, product_tax, shipping_tax, rdf]
+        amounts = tb.money(np.concatenate(values)).tolist()
+        tax_columns = [
+            amounts[5 * n : 6 * n],
+            repeat(b'","product_tax":"'),
+            amounts[6 * n : 7 * n],
+            repeat(b'","shipping_fee_tax":"'),
+            amounts[7 * n : 8 * n],
+            repeat(tb.small_order_fee),
+            amounts[8 * n :],
+            repeat(tb.payment_tail),
+        ]
+        return amounts, tax_columns
+
+    def _line_amounts(self, p: PageArrays) -> tuple[np.ndarray, ...]:
+        """(sale, original, seller discount, platform discount) per unit slot (0 if absent)."""
+        tb = self.tables
+        at = p.at
+        unit = tb.unit
+        original = np.where(at.present, tb.sku_price[at.picks], 0)
+        kind = at.promo_kind[:, None]
+        seller = np.where(kind == SELLER_PROMOTION, (original * 10 // 100) // unit * unit, 0)
+        platform = np.where(kind == PLATFORM_PROMOTION, (original * 5 // 100) // unit * unit, 0)
+        return original - seller - platform, original, seller, platform
+
+    def _line_items(
+        self,
+        p: PageArrays,
+        seg: dict[str, list[bytes]],
+        piece: dict[str, list[bytes]],
+        sale: np.ndarray,
+    ) -> list[bytes]:
+        """Every order's line items (the end of its text).
+
+        All of the batch's are joined into one bytes object, then cut per order.
+        """
+        tb = self.tables
+        at = p.at
+        n = len(p.idx)
+        owner, slot = at.present.nonzero()
+        last = slot == at.units[owner] - 1
+        line_x, line_check = id_digits(tb.id_params[3], p.idx[owner] * 8 + slot)
+        layout = tb.item_layout
+        item_rows = layout.new(len(owner))
+        layout.put_numbers(item_rows, {"line": line_x, "line_check": line_check})
+        # What each item of an order repeats after its own members.
+        tails = np.empty(n, object)
+        tails[:] = list(
+            map(
+                b"".join,
+                zip(
+                    seg["display"],
+                    seg["tail_package"],
+                    seg["tail_rts"],
+                    piece["tail_provider"],
+                    piece["item_cancel"],
+                    strict=True,
+                ),
+            )
+        )
+        fragments = at.promo_kind[owner] * tb.n_sell + at.picks[at.present]
+        columns: list = [
+            layout.segments(item_rows)["id"],
+            tb.item_fragments[fragments].tolist(),
+            tails[owner].tolist(),
+        ]
+        item_len = (
+            layout.width
+            + tb.item_fragment_len[fragments]
+            + np.fromiter(map(len, tails), np.int64, n)[owner]
+        )
+        if tb.sales_tax:
+            tax_bp = tb.place_tax_bp[at.place]
+            product_tax = sale.sum(axis=1) * tax_bp // 10000
+            # Each item's share of the product tax; the last item takes the rounding.
+            item_tax = sale * tax_bp[:, None] // 10000
+            rows = np.arange(n)
+            last_slot = at.units - 1
+            item_tax[rows, last_slot] = 0
+            item_tax[rows, last_slot] = product_tax - item_tax.sum(axis=1)
+            item_tax = np.where((product_tax != 0)[:, None], item_tax, 0)
+            tax_texts = tb.money(item_tax[at.present]).tolist()
+            tax_end = at.place[owner] * 2 + last
+            columns += [repeat(tb.item_tax_head), tax_texts, tb.item_tax_end[tax_end].tolist()]
+            item_len += (
+                len(tb.item_tax_head)
+                + tb.item_tax_end_len[tax_end]
+                + np.fromiter(map(len, tax_texts), np.int64, len(tax_texts))
+            )
         else:
-            item_texts = [
-                f'{{"id":"{line_id}",{item[4]}{item_end}}}'
-                for line_id, item in zip(line_ids, items, strict=True)
-            ]
-        small_order_fee, payment_end = tx.payment_end
-        return (
-            f'{{"id":"{order_id}","status":"{STATUS_NAMES[status]}","create_time":{c},'
-            f'"update_time":{update_time}{times},"user_id":"{buyer_id}",'
-            f'"buyer_email":"{str(buyer_id)[-8:]}@scs.tiktokw.us",'
-            f"{tx.buyer_and_delivery[message, note, by_tiktok, option, warehouse]},"
-            f"{flags},{packages},"
-            f'"payment":{{"currency":"{tx.currency}","sub_total":"{m(sub_total)}",'
-            f'{shipping_text},"seller_discount":"{m(seller_discount)}",'
-            f'"platform_discount":"{m(platform_discount)}","total_amount":"{m(total)}",'
-            f'"original_total_product_price":"{m(original)}",{shipping_discounts_text},'
-            f'"tax":"{m(product_tax + shipping_tax)}","product_tax":"{m(product_tax)}",'
-            f'"shipping_fee_tax":"{m(shipping_tax)}",{small_order_fee},'
-            f'"retail_delivery_fee":"{m(rdf)}",{payment_end},'
-            f'"recipient_address":{{{tx.names[first, last]},'
-            f'"phone_number":"{tx.phone_prefix}{area + 200}-***-{line + 1000}",'
-            f'"full_address":"{street_text}{town}","address_detail":"Unit {flat + 1}",'
-            f'"address_line1":"{street_text}",{address_end},'
-            f'"line_items":[{",".join(item_texts)}]}}'
-        ).encode()
+            columns.append(tb.item_close[last.astype(np.intp)].tolist())
+            item_len += tb.item_close_len[last.astype(np.intp)]
+        blob = b"".join(chain.from_iterable(zip(*columns, strict=False)))
+        ends = np.cumsum(item_len)[last].tolist()
+        return list(map(blob.__getitem__, map(slice, [0, *ends[:-1]], ends)))

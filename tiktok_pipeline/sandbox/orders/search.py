@@ -95,7 +95,7 @@ def select_orders(book: OrderBook, q: OrderQuery, t: int) -> Selection:
             if q.status is not None:
                 keep &= st.status == q.status
             if q.is_buyer_request_cancel is not None:
-                asks = (lc.request > 0) & (lc.request <= t) & (st.status != CANCELLED)
+                asks = lc.requested_by(t) & (st.status != CANCELLED)
                 keep &= asks == q.is_buyer_request_cancel
             idx = idx[keep]
             keys.append(st.update_time[keep])

@@ -68,9 +68,13 @@ def run(args: argparse.Namespace) -> int:
                 api = client.shop(args.shop)
             service = getattr(api, args.service)
             if args.all_pages:
-                pages = service.pages(
-                    args.method, query=args.query, body=args.body, params=args.params
-                )
+                try:
+                    pages = service.pages(
+                        args.method, query=args.query, body=args.body, params=args.params
+                    )
+                except TypeError as exc:  # a method that returns one object, not a list
+                    print(f"error: {exc}; call it without --all-pages", file=sys.stderr)
+                    return 2
                 for item in pages.items():
                     print(json.dumps(item, ensure_ascii=False))
                 return 0

@@ -51,7 +51,7 @@ ITEMS_KEYS: dict[str, str] = {
     "event.webhook_list": "webhooks",
     "order.list": "orders",
     "order.detail": "orders",
-    "order.search_external_orders": "external_orders",
+    "order.search_external_orders": "orders",
     "product.list": "products",
     "returns.list": "return_orders",
     "returns.cancellations": "cancellations",
@@ -60,8 +60,7 @@ ITEMS_KEYS: dict[str, str] = {
     "finance.payments": "payments",
     "finance.withdrawals": "withdrawals",
     "finance.unsettled_transactions": "transactions",
-    "finance.transactions_by_order": "statement_transactions",
-    "finance.transactions_by_statement": "statement_transactions",
+    "finance.transactions_by_statement": "transactions",
 }
 
 #: Paths under these prefixes refuse ``shop_cipher`` (reference §2).

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tiktok_pipeline.client import AuthorizationCodeInvalid, TikTokAPIError
-from tiktok_pipeline.client.endpoints import ENDPOINTS
+from tiktok_pipeline.client.endpoints import ENDPOINTS, ITEMS_KEYS
 
 
 @pytest.fixture
@@ -85,6 +85,39 @@ def test_the_sandbox_accepts_every_method(api, ids, name):
     assert response["message"].lower() == "success"
     assert response["request_id"]
     assert isinstance(response["data"], dict)
+
+
+@pytest.mark.parametrize("name", sorted(ITEMS_KEYS))
+def test_pages_of_every_list_method_find_its_items(api, ids, name):
+    """``pages()`` reads each list method's items under the key TikTok uses: a wrong key would
+    walk the pages and find nothing."""
+    service, method = name.split(".")
+    arguments = _arguments(name, ids)
+    if name == "order.search_external_orders":
+        api.order.add_external_orders(**_arguments("order.add_external_orders", ids))
+    if name == "event.webhook_list":
+        api.event.update_webhook(**_arguments("event.update_webhook", ids))
+    if name == "finance.withdrawals":
+        arguments = {"query": {"page_size": 5, "types": "SETTLE"}}  # the sandbox pays out only
+    if name == "finance.transactions_by_statement":
+        # The newest statements settle orders; the first ones of a new shop may settle none.
+        newest = api.finance.statements(
+            query={"page_size": 1, "sort_field": "statement_time", "sort_order": "DESC"}
+        )["data"]["statements"][0]
+        arguments = {**arguments, "params": {"statement_id": newest["id"]}}
+
+    items = list(getattr(api, service).pages(method, **arguments).items())
+
+    assert items, f"{name}: no items under {ITEMS_KEYS[name]!r}"
+    assert all(isinstance(item, dict) for item in items)
+
+
+def test_the_order_statement_is_one_object_not_a_list(api, ids):
+    with pytest.raises(TypeError, match="not a paginated list method"):
+        api.finance.pages("transactions_by_order")
+    data = api.finance.transactions_by_order(params={"order_id": ids["order_id"]})["data"]
+    assert data["order_id"] == ids["order_id"]
+    assert isinstance(data["sku_transactions"], list)
 
 
 def test_authorization_and_seller_calls_need_no_cipher(client, tokens, sandbox):

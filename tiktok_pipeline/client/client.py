@@ -180,16 +180,31 @@ class TikTokShopClient:
         self,
         shop_id: str | None = None,
         *,
+        code: str | None = None,
+        name: str | None = None,
         access_token: str | None = None,
         cipher: str | None = None,
     ) -> ShopAPI:
         """The API for one shop.
 
         ``client.shop("7010123456")`` takes the shop's cipher and a valid access token from the
-        token store (refreshing it when needed); ``client.shop()`` uses the default shop
-        (``TIKTOK_SHOP_ID``). ``client.shop(access_token=..., cipher=...)`` uses credentials you
-        keep elsewhere; leave out ``cipher`` for ``authorization`` and ``seller`` calls.
+        token store (refreshing it when needed); ``client.shop(code="GBLCXXXX")`` and
+        ``client.shop(name="Maomao Shop")`` find the shop there by its shop code or name;
+        ``client.shop()`` uses the default shop (``TIKTOK_SHOP_ID``).
+        ``client.shop(access_token=..., cipher=...)`` uses credentials you keep elsewhere; leave
+        out ``cipher`` for ``authorization`` and ``seller`` calls.
         """
+        if code is not None or name is not None:
+            if shop_id is not None or access_token is not None:
+                raise TikTokConfigurationError(
+                    "give one of a shop id, code= or name= (and no access_token= with them)"
+                )
+            if self.credentials is None:
+                raise TikTokConfigurationError(
+                    "client.shop(code=/name=) looks the shop up in the token store: create the "
+                    "client with credentials=Store.from_url().tokens (tiktok_pipeline.store)"
+                )
+            shop_id = str(self.credentials.find_shop(code=code, name=name).id)
         if access_token is not None:
             given = StaticCredentials(access_token, cipher)
             return ShopAPI(self, given, shop_id, limiter_key=shop_id or cipher or "seller")

@@ -90,6 +90,11 @@ class CredentialsProvider(Protocol):
         """The shop, or ``UnknownShopError`` naming the known ones."""
         ...
 
+    def find_shop(self, *, code: str | None = None, name: str | None = None) -> Any:
+        """The one shop (with an ``id``) with this shop code or name; ``UnknownShopError``
+        otherwise."""
+        ...
+
     def credentials(
         self, shop_id: str, *, refresh: RefreshFn, margin: timedelta
     ) -> ProvidedCredentials:

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tiktok_pipeline.db import from_epoch, utcnow
-from tiktok_pipeline.errors import REAUTHORIZE_HINT
+from tiktok_pipeline.errors import REAUTHORIZE_HINT, UnknownShopError
 from tiktok_pipeline.store._sql import fitting, upsert_insert
 from tiktok_pipeline.store.authorization_rows import (
     AUTH_COLUMNS,
@@ -179,6 +179,38 @@ class AuthorizationRecords:
             if row is None:
                 raise unknown_shop(conn, shop_id)
         return shop_from_row(row)
+
+    def find_shop(self, *, code: str | None = None, name: str | None = None) -> Shop:
+        """The one shop with this shop code, or this name (case-insensitive), as the original
+        package's ``shop(code)`` found it.
+
+        UnknownShopError, naming the known shops, when none matches or several share the name.
+        """
+        if (code is None) == (name is None):
+            raise ValueError("give exactly one of code= and name=")
+        if code is not None:
+            query = sa.select(shop_t).where(shop_t.c.code == code)
+            wanted = f"code {code!r}"
+        else:
+            query = sa.select(shop_t).where(sa.func.lower(shop_t.c.name) == str(name).lower())
+            wanted = f"name {name!r}"
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(shop_t.c.id)).all()
+            if len(rows) == 1:
+                return shop_from_row(rows[0])
+            if rows:
+                ids = ", ".join(row.id for row in rows)
+                raise UnknownShopError(
+                    f"several shops in the token store have the {wanted} ({ids}); pass the shop id"
+                )
+            known = conn.execute(
+                sa.select(shop_t.c.id, shop_t.c.code, shop_t.c.name).order_by(shop_t.c.id).limit(20)
+            ).all()
+        listed = "; ".join(f"{r.id} (code {r.code}, {r.name})" for r in known) or "none"
+        raise UnknownShopError(
+            f"no shop with the {wanted} in the token store (known shops: {listed}); to add it, "
+            f"{REAUTHORIZE_HINT}"
+        )
 
     def list_shops(self, statuses: Iterable[str] | None = None) -> list[Shop]:
         """All shops (optionally only those with one of ``statuses``), ordered by id."""

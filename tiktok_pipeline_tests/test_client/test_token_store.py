@@ -25,7 +25,7 @@ from tiktok_pipeline.client import (
 from tiktok_pipeline.lifecycle import connect_seller
 from tiktok_pipeline.sandbox import SandboxConfig, run_sandbox
 from tiktok_pipeline.store import Authorization, Store
-from tiktok_pipeline.store.schema import tiktok_authorizations
+from tiktok_pipeline.store.schema import tiktok_authorizations, tiktok_shops
 from tiktok_pipeline_tests.test_client.conftest import FAST_RETRIES
 
 
@@ -85,6 +85,34 @@ def test_a_stored_shop_needs_only_its_id(store, sandbox):
         api = client.shop(sandbox.shops[1].id)
         assert api.cipher == sandbox.shops[1].cipher
         assert api.order.list(query={"page_size": 1})["code"] == 0
+
+
+def test_a_stored_shop_is_found_by_its_code_or_its_name(store, sandbox):
+    with _client(store) as client:
+        _authorize(client, store, sandbox)
+        shop = store.tokens.get_shop(sandbox.shops[1].id)
+        by_code = client.shop(code=shop.code)
+        by_name = client.shop(name=shop.name.upper())  # names match whatever their case
+
+        assert by_code.shop_id == by_name.shop_id == shop.id
+        assert by_code.order.list(query={"page_size": 1})["code"] == 0
+
+
+def test_an_unknown_or_ambiguous_code_or_name_says_which_shops_there_are(store, sandbox):
+    with _client(store) as client:
+        _authorize(client, store, sandbox)
+        with pytest.raises(UnknownShopError) as unknown:
+            client.shop(code="NOSUCHCODE")
+        for shop in sandbox.shops:
+            assert shop.id in str(unknown.value)
+        assert "/tiktok/seller/authorize" in str(unknown.value)
+        with store.engine.begin() as conn:
+            conn.execute(sa.update(tiktok_shops).values(name="Twin Shop"))
+        with pytest.raises(UnknownShopError, match="several shops") as ambiguous:
+            client.shop(name="twin shop")
+        assert all(shop.id in str(ambiguous.value) for shop in sandbox.shops)
+        with pytest.raises(TikTokConfigurationError, match="one of a shop id"):
+            client.shop(sandbox.shops[0].id, code="X")
 
 
 def test_the_default_shop_comes_from_the_environment(store, sandbox, monkeypatch):

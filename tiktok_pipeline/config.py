@@ -21,6 +21,11 @@ DEFAULT_LATE_UPDATES_CRON = "30 0 * * *"
 DEFAULT_REFRESH_CRON = "0 3 * * *"
 DEFAULT_FLUSH_CRON = "0 4 * * 0"
 DEFAULT_TOKENS_CHECK_CRON = "0 * * * *"
+#: Hourly, off the quarter hours of the sync: a shop added to an authorization gets its history
+#: within the hour, for one call per seller per hour.
+DEFAULT_SHOP_LISTS_CRON = "5 * * * *"
+DEFAULT_UNSETTLED_CRON = "0 * * * *"
+DEFAULT_PRODUCT_CATALOG_CRON = "0 3 * * 0"
 DEFAULT_HISTORY_DAYS = 90
 DEFAULT_WEBHOOK_SENSOR_SECONDS = 10
 #: A backfill's days per run: a year is one run. See the README's "Backfills" for the trade-off.
@@ -315,6 +320,9 @@ class ScheduleSettings:
     refresh_cron: str = DEFAULT_REFRESH_CRON
     flush_cron: str = DEFAULT_FLUSH_CRON
     tokens_check_cron: str = DEFAULT_TOKENS_CHECK_CRON
+    shop_lists_cron: str = DEFAULT_SHOP_LISTS_CRON
+    unsettled_cron: str = DEFAULT_UNSETTLED_CRON
+    product_catalog_cron: str = DEFAULT_PRODUCT_CATALOG_CRON
     history_days: int = DEFAULT_HISTORY_DAYS
     webhook_sensor_seconds: int = DEFAULT_WEBHOOK_SENSOR_SECONDS
     backfill_days_per_run: int = DEFAULT_BACKFILL_DAYS_PER_RUN
@@ -326,7 +334,10 @@ def load_schedule_settings(environ: Mapping[str, str] | None = None) -> Schedule
 
     ``TIKTOK_SYNC_CRON`` and ``TIKTOK_LATE_UPDATES_CRON`` (incremental sync),
     ``TIKTOK_REFRESH_CRON``, ``TIKTOK_FLUSH_CRON`` and ``TIKTOK_TOKENS_CHECK_CRON`` (token
-    maintenance) are five-field cron expressions in UTC; ``TIKTOK_HISTORY_DAYS`` is the history
+    maintenance), ``TIKTOK_SHOP_LISTS_CRON`` (authorizations' shop lists, hourly) and
+    ``TIKTOK_UNSETTLED_CRON`` (the unsettled-transactions snapshot) and
+    ``TIKTOK_PRODUCT_CATALOG_CRON`` (every shop's whole product catalog, weekly) are
+    five-field cron expressions in UTC; ``TIKTOK_HISTORY_DAYS`` is the history
     a newly authorized shop gets (days, 0 or more); ``TIKTOK_WEBHOOK_SENSOR_SECONDS`` how often
     the webhook sensor runs (1 or more); ``TIKTOK_BACKFILL_DAYS_PER_RUN`` the most days one
     backfill or history run covers (1 or more); ``TIKTOK_PARTITIONS_START`` the first daily
@@ -340,6 +351,11 @@ def load_schedule_settings(environ: Mapping[str, str] | None = None) -> Schedule
         refresh_cron=_cron(env, "TIKTOK_REFRESH_CRON", DEFAULT_REFRESH_CRON),
         flush_cron=_cron(env, "TIKTOK_FLUSH_CRON", DEFAULT_FLUSH_CRON),
         tokens_check_cron=_cron(env, "TIKTOK_TOKENS_CHECK_CRON", DEFAULT_TOKENS_CHECK_CRON),
+        shop_lists_cron=_cron(env, "TIKTOK_SHOP_LISTS_CRON", DEFAULT_SHOP_LISTS_CRON),
+        unsettled_cron=_cron(env, "TIKTOK_UNSETTLED_CRON", DEFAULT_UNSETTLED_CRON),
+        product_catalog_cron=_cron(
+            env, "TIKTOK_PRODUCT_CATALOG_CRON", DEFAULT_PRODUCT_CATALOG_CRON
+        ),
         history_days=_whole_number(
             env, "TIKTOK_HISTORY_DAYS", DEFAULT_HISTORY_DAYS, minimum=0, unit="days"
         ),

@@ -4,7 +4,8 @@ Schedules and the history window can be tuned with environment variables read wh
 location loads (never at import; see :func:`tiktok_pipeline.config.load_schedule_settings`):
 ``TIKTOK_SYNC_CRON`` (default every 15 minutes),
 ``TIKTOK_LATE_UPDATES_CRON`` (00:30 UTC), ``TIKTOK_HISTORY_DAYS`` (90),
-``TIKTOK_REFRESH_CRON`` (03:00 UTC daily), ``TIKTOK_FLUSH_CRON`` (04:00 UTC on Sundays) and
+``TIKTOK_REFRESH_CRON`` (03:00 UTC daily), ``TIKTOK_UNSETTLED_CRON`` (hourly),
+``TIKTOK_FLUSH_CRON`` (04:00 UTC on Sundays) and
 ``TIKTOK_TOKENS_CHECK_CRON`` (hourly), ``TIKTOK_WEBHOOK_SENSOR_SECONDS`` (10),
 ``TIKTOK_BACKFILL_DAYS_PER_RUN`` (366) and ``TIKTOK_PARTITIONS_START`` (2023-01-01, the first
 daily partition). The buyer-data retention job purges after ``TIKTOK_BUYER_DATA_RETENTION_DAYS``
@@ -23,10 +24,17 @@ from tiktok_pipeline.defs.ingestion.automation import (
     build_incremental_schedules,
     build_new_shop_sensor,
 )
+from tiktok_pipeline.defs.ingestion.catalog import build_catalog_schedule, product_catalog_job
 from tiktok_pipeline.defs.ingestion.checks import sync_checks
-from tiktok_pipeline.defs.ingestion.jobs import daily_sales, sync_job
+from tiktok_pipeline.defs.ingestion.jobs import daily_sales, order_settlements, sync_job
+from tiktok_pipeline.defs.ingestion.unsettled import (
+    build_unsettled_schedule,
+    unsettled_job,
+    unsettled_transactions,
+)
 from tiktok_pipeline.defs.maintenance import (
     build_maintenance_schedules,
+    build_shop_lists_schedule,
     maintenance_assets,
     maintenance_checks,
     maintenance_jobs,
@@ -64,10 +72,19 @@ def defs() -> dg.Definitions:
         assets=[
             *build_sync_assets(timing.backfill_days_per_run, timing.partitions_start),
             daily_sales,
+            order_settlements,
+            unsettled_transactions,
             *maintenance_assets,
         ],
         asset_checks=[*sync_checks, *maintenance_checks],
-        jobs=[sync_job, webhook_refresh_job, *maintenance_jobs, buyer_data_retention_job],
+        jobs=[
+            sync_job,
+            unsettled_job,
+            webhook_refresh_job,
+            *maintenance_jobs,
+            buyer_data_retention_job,
+            product_catalog_job,
+        ],
         schedules=[
             *build_incremental_schedules(
                 cron=timing.sync_cron,
@@ -80,6 +97,9 @@ def defs() -> dg.Definitions:
                 check_cron=timing.tokens_check_cron,
             ),
             build_buyer_data_retention_schedule(timing.flush_cron),
+            build_shop_lists_schedule(timing.shop_lists_cron),
+            build_catalog_schedule(timing.product_catalog_cron),
+            build_unsettled_schedule(timing.unsettled_cron),
         ],
         sensors=[
             build_new_shop_sensor(

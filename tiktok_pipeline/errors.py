@@ -31,6 +31,9 @@ class TikTokAPIError(Exception):
     """
 
     hint = "check the request against TikTok's API reference"
+    #: The last attempt's request record when the error is raised for the caller to recover
+    #: from (an expired token) and not yet reported to the failure observers.
+    failed_attempt: Any = None
 
     def __init__(
         self,

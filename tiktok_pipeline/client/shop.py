@@ -17,6 +17,7 @@ from tiktok_pipeline.client.endpoints import Endpoint
 from tiktok_pipeline.client.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
+    TikTokAPIError,
     TikTokConfigurationError,
 )
 from tiktok_pipeline.client.pagination import PageIterator
@@ -167,17 +168,38 @@ class ShopAPI:
         path = endpoint.render_path(params)
         body_bytes = encode_body(body)
         credentials = self._credentials.current()
+        token_errors = (AccessTokenExpired, AccessTokenInvalid)
+        refreshable = self._credentials.refreshable
         try:
-            return self._send(endpoint, path, query, body_bytes, credentials)
+            return self._send(
+                endpoint, path, query, body_bytes, credentials, token_errors if refreshable else ()
+            )
         # An invalid token (105001: revoked, or replaced elsewhere) gets the expired one's
         # treatment: one refresh; a dead refresh token then marks the seller needs_reauth.
-        except (AccessTokenExpired, AccessTokenInvalid):
-            if not self._credentials.refreshable:
+        except token_errors as error:
+            if not refreshable:
                 raise
-            renewed = self._credentials.renew(credentials.access_token)
+            try:
+                renewed = self._credentials.renew(credentials.access_token)
+            except Exception:
+                self._announce(error)
+                raise
             return self._send(endpoint, path, query, body_bytes, renewed)
 
-    def _send(self, endpoint, path, query, body, credentials) -> dict[str, Any]:
+    def _announce(self, error: TikTokAPIError) -> None:
+        """Tell the failure observers of a token error that the refresh could not recover."""
+        if error.failed_attempt is not None:
+            self.client.transport.announce_failure(error.failed_attempt, error)
+
+    def _send(
+        self,
+        endpoint: Endpoint,
+        path: str,
+        query: Mapping[str, Any] | None,
+        body: bytes | None,
+        credentials: Any,
+        recoverable: tuple[type[TikTokAPIError], ...] = (),
+    ) -> dict[str, Any]:
         params = encode_query(query)
         if endpoint.shop_cipher:
             if not credentials.cipher:
@@ -200,7 +222,10 @@ class ShopAPI:
             idempotent=endpoint.idempotent,
         )
         return self.client.transport.send(
-            call, limiter=self._limiter, secrets=(credentials.access_token,)
+            call,
+            limiter=self._limiter,
+            secrets=(credentials.access_token,),
+            recoverable=recoverable,
         )
 
     def __repr__(self) -> str:

@@ -94,8 +94,14 @@ class Transport:
         *,
         limiter: Limiter | None = None,
         secrets: Iterable[str | None] = (),
+        recoverable: tuple[type[TikTokAPIError], ...] = (),
     ) -> dict[str, Any]:
-        """Send ``call`` until it succeeds or the retry policy gives up; returns the envelope."""
+        """Send ``call`` until it succeeds or the retry policy gives up; returns the envelope.
+
+        A final error of a ``recoverable`` type is raised without telling the failure observers:
+        the caller recovers from it (an expired token is refreshed and the call sent again) or
+        reports it with :meth:`announce_failure`, so observers hear of final failures only.
+        """
         secrets = (self._app_secret, *secrets)
         attempt = 0
         while True:
@@ -119,7 +125,10 @@ class Transport:
                 self._publish(record, call, query)
                 delay = self._retry_delay(call, error, attempt)
                 if delay is None:
-                    self._announce_failure(record, error)
+                    if isinstance(error, recoverable):
+                        error.failed_attempt = record
+                    else:
+                        self.announce_failure(record, error)
                     raise
                 logger.warning(
                     "%s %s failed (%s); retrying in %.2fs (attempt %d of %d)",
@@ -222,7 +231,8 @@ class Transport:
         for observer in self.request_observers:
             _notify(observer, record)
 
-    def _announce_failure(self, record: RequestRecord, error: TikTokAPIError) -> None:
+    def announce_failure(self, record: RequestRecord, error: TikTokAPIError) -> None:
+        """Log a call's final failure and tell the failure observers."""
         logger.error("%s %s failed: %s", record.method, record.path, record.error)
         event = RequestFailed(record=record, error=error)
         for observer in self.failure_observers:

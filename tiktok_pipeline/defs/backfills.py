@@ -51,7 +51,9 @@ def submit_backfill(
     # A sync multi-asset materializes all its tables or none: select every one of them.
     keys = [dg.AssetKey(table) for name in entities for table in ENTITIES[name].tables]
     tags = {TRIGGER_TAG: "cli_backfill"}
-    title = f"{'+'.join(entities)} {partition_keys[0]} to {partition_keys[-1]}"
+    # Dagster refuses titles over 100 characters: every entity's name would not fit.
+    what = "all entities" if set(entities) == set(ENTITIES) else "+".join(entities)[:60]
+    title = f"{what} {partition_keys[0]} to {partition_keys[-1]}"
     if shops:
         tags[SHOPS_TAG] = ",".join(shops)
         title += f", {len(shops)} shop(s)"

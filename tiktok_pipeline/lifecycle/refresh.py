@@ -221,7 +221,9 @@ def _shops_by_authorization(shops: list[Shop]) -> dict[int, tuple[str, ...]]:
     out = {}
     for authorization_id, members in linked.items():
         # Shops the seller removed from the consent need no refresh; name them only if alone.
-        live = [s.id for s in members if s.status is not ShopStatus.DEAUTHORIZED]
+        live = [
+            s.id for s in members if s.status not in (ShopStatus.DEAUTHORIZED, ShopStatus.DEPARTED)
+        ]
         out[authorization_id] = tuple(live or [s.id for s in members])
     return out
 

@@ -3,7 +3,9 @@
 A shop has a problem when it needs re-authorization or is deauthorized, has no usable
 authorization, or its refresh token or its authorization (as TikTok announced with webhook 7,
 UPCOMING_AUTHORIZATION_EXPIRATION) expires within the warning window. An expiring access token
-is not a problem: the refresh job and the client renew it.
+is not a problem: the refresh job and the client renew it. Nor is a ``departed`` shop (no longer
+in its authorization's shop list): the seller removed it on purpose and re-authorizing would
+not bring it back; it is listed, ok, with the reason.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ class ShopTokenStatus:
     def ok(self) -> bool:
         """True when nothing needs attention for this shop."""
         return not self.problems
+
+    @property
+    def departed(self) -> bool:
+        """True for a shop no longer in its authorization's shop list (never a problem)."""
+        return self.status == ShopStatus.DEPARTED.value
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (times as ISO 8601 strings)."""
@@ -99,7 +106,9 @@ def _status(
     shop: Shop, authorization: Authorization | None, now: datetime, warn_within: timedelta
 ) -> ShopTokenStatus:
     problems: list[str] = []
-    if shop.status is ShopStatus.NEEDS_REAUTH:
+    if shop.status is ShopStatus.DEPARTED:
+        pass  # the seller's choice, not a fault: nothing to fix
+    elif shop.status is ShopStatus.NEEDS_REAUTH:
         problems.append(f"needs re-authorization: {shop.status_reason or 'marked in the store'}")
     elif shop.status is ShopStatus.DEAUTHORIZED:
         problems.append(

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from tiktok_pipeline.sandbox import errors
-from tiktok_pipeline.sandbox.api_common import list_data, paginate
-from tiktok_pipeline.sandbox.catalog import money
+from tiktok_pipeline.sandbox import finance_render as render
+from tiktok_pipeline.sandbox.api_common import Page, list_data, paginate
 from tiktok_pipeline.sandbox.errors import ApiError, param_error
 from tiktok_pipeline.sandbox.finance import DAY
-from tiktok_pipeline.sandbox.orders import (
-    CANCELLED,
-    COMPLETED,
-    DELIVERED,
-    MAX_LIFECYCLE,
-    UNPAID,
-)
+from tiktok_pipeline.sandbox.orders import CANCELLED, MAX_LIFECYCLE, UNPAID
+from tiktok_pipeline.sandbox.orders import arrays as order_arrays
 from tiktok_pipeline.sandbox.paging import ListSelection
 from tiktok_pipeline.sandbox.params import Call, RawData, query_choice, query_int
 from tiktok_pipeline.sandbox.state import dumps
 
 CODE = errors.FINANCE_PARAM
+WITHDRAWAL_TYPES = ("WITHDRAW", "SETTLE", "TRANSFER", "REVERSE")
+PAYMENT_STATUSES = ("PAID", "FAILED", "PROCESSING")
 
 
 @dataclass(frozen=True)
@@ -43,12 +42,20 @@ def _window(call: Call, prefix: str) -> tuple[int | None, int | None]:
     return ge, lt
 
 
+def _page_size(call: Call) -> int:
+    return query_int(call, "page_size", CODE, default=20, lo=1, hi=100)
+
+
 def _required_sort(call: Call, field: str) -> bool:
-    if "sort_field" not in call.query:
+    """Checks ``sort_field`` (required, one value) and returns whether the order is DESC."""
+    value = call.query.get("sort_field") or ""
+    if value != field:
+        problem = "is required" if not value else f"does not accept `{value}`"
         raise param_error(
-            CODE, f"Invalid parameter. `sort_field` is required; the only value is `{field}`."
+            CODE,
+            f"Invalid parameter. `sort_field` {problem}; send `sort_field={field}` "
+            "(the only supported value).",
         )
-    query_choice(call, "sort_field", (field,), field, CODE)
     return query_choice(call, "sort_order", ("ASC", "DESC"), "ASC", CODE) == "DESC"
 
 
@@ -56,21 +63,24 @@ def _in(value: int, ge: int | None, lt: int | None) -> bool:
     return (ge is None or value >= ge) and (lt is None or value < lt)
 
 
+def _listed(page: Page, key: str, parts: list[bytes]) -> RawData:
+    return list_data({"next_page_token": page.next_token, "total_count": page.total}, key, parts)
+
+
 def statements(call: Call) -> RawData:
     """GET /finance/202309/statements (one statement per day, generated at 00:00 UTC)."""
-    page_size = query_int(call, "page_size", CODE, default=20, lo=1, hi=100)
+    page_size = _page_size(call)
     descending = _required_sort(call, "statement_time")
     ge, lt = _window(call, "statement_time")
     status = call.query.get("payment_status") or None
-    if status is not None and status not in ("PAID", "FAILED", "PROCESSING"):
+    if status is not None and status not in PAYMENT_STATUSES:
         raise param_error(
             CODE, "Invalid parameter. `payment_status` must be PAID, FAILED or PROCESSING."
         )
-    query = TimeQuery(ge, lt, descending, status)
     fin = call.shop.finance
 
     def make(t: int) -> ListSelection:
-        """The matching entity numbers at snapshot ``t``."""
+        """The matching statement days at snapshot ``t``."""
         days = [
             day
             for day in fin.days_until(t)
@@ -78,158 +88,133 @@ def statements(call: Call) -> RawData:
         ]
         return ListSelection(days, descending)
 
+    query = TimeQuery(ge, lt, descending, status)
     page = paginate(call, "statements", CODE, query, page_size, make)
-    parts = [dumps(fin.render_statement(s, page.snapshot)) for s in fin.statements(list(page.ids))]
-    return list_data(
-        {"next_page_token": page.next_token, "total_count": page.total}, "statements", parts
-    )
+    parts = [dumps(render.statement(fin, s, page.snapshot)) for s in fin.statements(list(page.ids))]
+    return _listed(page, "statements", parts)
 
 
 def payments(call: Call) -> RawData:
     """GET /finance/202309/payments and /finance/202605/payments (one per statement)."""
-    page_size = query_int(call, "page_size", CODE, default=20, lo=1, hi=100)
+    page_size = _page_size(call)
     descending = _required_sort(call, "create_time")
     ge, lt = _window(call, "create_time")
     fin = call.shop.finance
 
     def make(t: int) -> ListSelection:
-        """The matching entity numbers at snapshot ``t``."""
-        days = [
-            day
-            for day in fin.days_until(t)
-            if day * DAY + 3600 <= t and _in(day * DAY + 3600, ge, lt)
-        ]
-        return ListSelection(days, descending)
+        """The matching payment days at snapshot ``t`` (a payment is created with its
+        statement)."""
+        return ListSelection([d for d in fin.days_until(t) if _in(d * DAY, ge, lt)], descending)
 
     page = paginate(call, "payments", CODE, TimeQuery(ge, lt, descending), page_size, make)
-    parts = [dumps(fin.render_payment(s, page.snapshot)) for s in fin.statements(list(page.ids))]
-    return list_data(
-        {"next_page_token": page.next_token, "total_count": page.total}, "payments", parts
-    )
+    parts = [dumps(render.payment(fin, s, page.snapshot)) for s in fin.statements(list(page.ids))]
+    return _listed(page, "payments", parts)
 
 
 def withdrawals(call: Call) -> RawData:
-    """GET /finance/202309/withdrawals (a SETTLE entry per statement)."""
-    page_size = query_int(call, "page_size", CODE, default=20, lo=1, hi=100)
+    """GET /finance/202309/withdrawals: a SETTLE entry per statement, a WITHDRAW per payment."""
+    page_size = _page_size(call)
     ge, lt = _window(call, "create_time")
     types_raw = call.query.get("types") or ""
     types = {t.strip() for t in types_raw.split(",") if t.strip()}
-    bad = types - {"WITHDRAW", "SETTLE", "TRANSFER", "REVERSE"}
+    bad = types - set(WITHDRAWAL_TYPES)
     if bad:
-        raise param_error(CODE, f"Invalid parameter. `types` has unknown values {sorted(bad)}.")
+        raise param_error(
+            CODE,
+            f"Invalid parameter. `types` has unknown values {sorted(bad)}; "
+            f"use a comma-separated subset of {list(WITHDRAWAL_TYPES)}.",
+        )
+    kinds = [
+        kind
+        for kind, name in ((render.SETTLE, "SETTLE"), (render.WITHDRAW, "WITHDRAW"))
+        if not types or name in types
+    ]
     fin = call.shop.finance
 
     def make(t: int) -> ListSelection:
-        """The matching entity numbers at snapshot ``t``."""
-        if types and "SETTLE" not in types:
-            return ListSelection([])
-        days = [
-            day
-            for day in fin.days_until(t)
-            if day * DAY + 7200 <= t and _in(day * DAY + 7200, ge, lt)
-        ]
-        return ListSelection(days)
+        """The matching entries (day * 2 + kind) at snapshot ``t``, by create time."""
+        entries = []
+        for day in fin.days_until(t):
+            for kind in kinds:
+                entity = day * 2 + kind
+                created = render.withdrawal_time(entity)
+                if created <= t and _in(created, ge, lt):
+                    entries.append(entity)
+        return ListSelection(entries)
 
     query = TimeQuery(ge, lt, False, ",".join(sorted(types)))
     page = paginate(call, "withdrawals", CODE, query, page_size, make)
-    parts = [dumps(fin.render_withdrawal(s)) for s in fin.statements(list(page.ids))]
-    return list_data(
-        {"next_page_token": page.next_token, "total_count": page.total}, "withdrawals", parts
-    )
+    days = [entity // 2 for entity in page.ids]
+    parts = [
+        dumps(render.withdrawal(fin, s, entity % 2, page.snapshot))
+        for s, entity in zip(fin.statements(days), page.ids, strict=True)
+    ]
+    return _listed(page, "withdrawals", parts)
+
+
+def _unsettled_orders(call: Call, t: int, ge: int | None, lt: int | None) -> np.ndarray:
+    """Orders created in [ge, lt) that are paid, not cancelled and not settled at ``t``."""
+    book = call.shop.orders
+    # Orders created longer ago than the longest lifecycle plus a day are settled or cancelled.
+    lo = book.first_at_or_after(max(t - MAX_LIFECYCLE - DAY, ge or 0))
+    hi = book.created_by(t)
+    if lt is not None:
+        hi = min(hi, book.first_at_or_after(lt))
+    if hi <= lo:
+        return np.zeros(0, np.int64)
+    idx = np.arange(lo, hi, dtype=np.int64)
+    lcs = order_arrays.lifecycles(book, idx)
+    status = lcs.at(t).status
+    last = (lcs.times != order_arrays.NEVER).sum(axis=1) - 1
+    settle_time = (lcs.times[np.arange(len(idx)), last] // DAY + 1) * DAY
+    settled = lcs.going & (settle_time <= t)
+    return idx[(status != UNPAID) & (status != CANCELLED) & ~settled]
+
+
+class _UnsettledSelection(ListSelection):
+    """The unsettled orders at a snapshot, with the ``sum_est_*`` of all of them (computed
+    with the selection, so once per walk)."""
+
+    def __init__(self, items: np.ndarray, descending: bool, sums: dict) -> None:
+        super().__init__(items, descending)
+        self.sums = sums
 
 
 def unsettled(call: Call) -> RawData:
-    """GET /finance/202507/orders/unsettled: paid orders not completed (settled) yet."""
-    page_size = query_int(call, "page_size", CODE, default=20, lo=1, hi=100)
+    """GET /finance/202507/orders/unsettled: paid orders whose statement is not out yet."""
+    page_size = _page_size(call)
+    descending = _required_sort(call, "order_create_time")
     ge, lt = _window(call, "search_time")
-    query_choice(call, "sort_field", ("order_create_time",), "order_create_time", CODE)
-    descending = query_choice(call, "sort_order", ("ASC", "DESC"), "ASC", CODE) == "DESC"
-    world = call.shop
-    book = world.orders
+    fin = call.shop.finance
 
     def make(t: int) -> ListSelection:
-        """The matching entity numbers at snapshot ``t``."""
-        lo = book.first_at_or_after(max(t - MAX_LIFECYCLE, ge or 0))
-        hi = book.created_by(t)
-        if lt is not None:
-            hi = min(hi, book.first_at_or_after(lt))
-        out = []
-        for i in range(lo, hi):
-            lc = book.lifecycle(i)
-            k = lc.index_at(t)
-            status = lc.statuses[k - 1]
-            if status not in (UNPAID, CANCELLED, COMPLETED):
-                out.append(i)
-        return ListSelection(out, descending)
+        """The matching order indices at snapshot ``t``."""
+        idx = _unsettled_orders(call, t, ge, lt)
+        return _UnsettledSelection(idx, descending, render.unsettled_sums(fin, idx.tolist(), t))
 
     page = paginate(call, "unsettled", CODE, TimeQuery(ge, lt, descending), page_size, make)
-    dec = world.ctx.region.decimals
-    parts = []
-    for i in page.ids:
-        b = book.base(i)
-        lc = book.lifecycle(i)
-        k = lc.index_at(page.snapshot)
-        status = lc.statuses[k - 1]
-        revenue = sum(it.sale + it.platform_discount for it in b.items)
-        fee = -(revenue * 8 // 100)
-        shipping = -b.shipping_seller_discount
-        parts.append(
-            dumps(
-                {
-                    "id": world.finance.transaction_codec.encode(i),
-                    "type": "ORDER",
-                    "status": "UNSETTLED",
-                    "order_id": b.id,
-                    "order_create_time": b.create_time,
-                    "currency": world.ctx.region.currency,
-                    "est_revenue_amount": money(revenue, dec),
-                    "est_fee_tax_amount": money(fee, dec),
-                    "est_shipping_cost_amount": money(shipping, dec),
-                    "est_settlement_amount": money(revenue + fee + shipping, dec),
-                    "unsettled_reason": "NOT_DELIVERED"
-                    if status < DELIVERED
-                    else "IN_AFTER_SALES_PERIOD",
-                    "estimated_settle_time": lc.times[-1] // DAY * DAY + DAY,
-                }
-            )
-        )
-    return list_data(
-        {"next_page_token": page.next_token, "total_count": page.total}, "transactions", parts
-    )
+    parts = render.unsettled_transactions(fin, page.ids, page.snapshot)
+    sums = page.selection.sums if isinstance(page.selection, _UnsettledSelection) else {}
+    fields = {**sums, "next_page_token": page.next_token, "total_count": page.total}
+    return list_data(fields, "transactions", parts)
 
 
 def order_transactions(call: Call) -> dict:
     """GET /finance/202501/orders/{order_id}/statement_transactions."""
     world = call.shop
-    order_id = call.path_params["order_id"]
-    i = world.orders.index_of(order_id)
+    i = world.orders.index_of(call.path_params["order_id"])
     if i is None or i >= world.orders.created_by(call.now):
         raise ApiError(
             errors.ORDER_NOT_OF_SELLER, "The order does not belong to the current seller."
         )
-    data = world.finance.order_transactions(i, call.now)
-    if data is None:
-        b = world.orders.base(i)
-        zero = money(0, world.ctx.region.decimals)
-        return {
-            "order_id": order_id,
-            "order_create_time": b.create_time,
-            "currency": world.ctx.region.currency,
-            "revenue_amount": zero,
-            "fee_and_tax_amount": zero,
-            "shipping_cost_amount": zero,
-            "settlement_amount": zero,
-            "sku_transactions": [],
-        }
-    return data
+    return render.order_transactions(world.finance, i, call.now)
 
 
 def statement_transactions(call: Call) -> RawData:
     """GET /finance/202501/statements/{statement_id}/statement_transactions."""
-    page_size = query_int(call, "page_size", CODE, default=20, lo=1, hi=100)
+    page_size = _page_size(call)
     descending = _required_sort(call, "order_create_time")
-    world = call.shop
-    fin = world.finance
+    fin = call.shop.finance
     day = fin.day_of_statement(call.path_params["statement_id"])
     if day is None or day < fin.first_day or day * DAY > call.now:
         raise ApiError(CODE, "Invalid parameter. The statement does not exist in this shop.")
@@ -240,28 +225,11 @@ def statement_transactions(call: Call) -> RawData:
         CODE,
         TimeQuery(None, None, descending),
         page_size,
-        lambda t: ListSelection(fin.statement_orders(day), descending),
+        lambda t: ListSelection(statement.entries(), descending),
     )
-    parts = []
-    for i in page.ids:
-        s = fin.settlement_of(i)
-        if s is not None:
-            parts.append(dumps(fin.render_order_transaction(s, day)))
-    dec = world.ctx.region.decimals
+    parts = render.statement_transactions(fin, statement, page.ids)
     fields = {
-        "id": fin.statement_id(day),
-        "create_time": statement.statement_time,
-        "status": "SETTLED",
-        "currency": world.ctx.region.currency,
-        "payable_amount": money(statement.settlement, dec),
-        "total_reserve_amount": money(0, dec),
-        "total_settlement_amount": money(statement.settlement, dec),
-        "total_settlement_breakdown": {
-            "total_revenue_amount": money(statement.revenue, dec),
-            "total_shipping_cost_amount": money(statement.shipping_cost, dec),
-            "total_fee_tax_amount": money(statement.fee_tax, dec),
-            "total_adjustment_amount": money(statement.adjustment, dec),
-        },
+        **render.statement_header(fin, statement),
         "total_count": page.total,
         "next_page_token": page.next_token,
     }

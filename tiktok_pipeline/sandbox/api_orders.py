@@ -176,27 +176,31 @@ def get_external_orders(call: Call) -> dict:
     return {"order_id": order_id, "external_orders": call.shop.external.get(order_id)}
 
 
+#: Search Order By External Order Reference's filters: query parameters, both required.
+EXTERNAL_SEARCH_QUERY = ("platform", "external_order_id")
+
+
 def search_external_orders(call: Call) -> dict:
-    """POST /order/202406/orders/external_order_search: filter by platform and/or ids."""
+    """POST /order/202406/orders/external_order_search?platform=..&external_order_id=..
+
+    TikTok reads both filters from the query (as its SDKs send them) and expects an empty
+    body; a filter sent in the body is refused with a message that says where it belongs.
+    """
     code = errors.ORDER_PARAM
-    platform = body_str(call.body, "platform", code)
-    external_ids = body_str_list(call.body, "external_order_ids", code, max_items=100)
-    order_ids = body_str_list(call.body, "order_ids", code, max_items=100)
-    if platform is None and external_ids is None and order_ids is None:
-        raise param_error(
-            code, "Invalid parameter. Give `platform`, `external_order_ids` or `order_ids`."
-        )
-    wanted_external = set(external_ids) if external_ids is not None else None
-    wanted_orders = set(order_ids) if order_ids is not None else None
+    wanted = {}
+    for name in EXTERNAL_SEARCH_QUERY:
+        value = call.query.get(name, "")
+        if not value:
+            where = " (a query parameter, not a body field)" if name in call.body else ""
+            raise param_error(code, f"Invalid parameter. `{name}` is required{where}.")
+        wanted[name] = value
     out = []
     for order_id, refs in sorted(call.shop.external.by_order.items()):
-        if wanted_orders is not None and order_id not in wanted_orders:
-            continue
         matched = [
             r
             for r in refs
-            if (platform is None or r["platform"] == platform)
-            and (wanted_external is None or r["external_order_id"] in wanted_external)
+            if r["platform"] == wanted["platform"]
+            and r["external_order_id"] == wanted["external_order_id"]
         ]
         if matched:
             out.append({"order_id": order_id, "external_orders": matched})

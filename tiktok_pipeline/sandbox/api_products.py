@@ -27,6 +27,7 @@ PRODUCT_STATUSES = (
     "FREEZE",
     "DELETED",
 )
+#: TikTok's cap on a product search's results (the sandbox's default ``product_search_window``).
 SEARCH_WINDOW = 10_000
 MAX_QUANTITY = 99_999
 
@@ -75,7 +76,7 @@ def search_products(call: Call) -> RawData:
         query,
         page_size,
         lambda t: select_products(world, query, t),
-        max_window=SEARCH_WINDOW,
+        max_window=call.state.config.product_search_window,
         window_code=errors.PRODUCT_RESULT_WINDOW,
     )
     shape = "search_202502" if call.version >= "202502" else "search_202309"
@@ -99,7 +100,7 @@ def _product(call: Call, product_id: str) -> Product:
 
 
 def get_product(call: Call) -> dict:
-    """GET /product/202309/products/{product_id}."""
+    """GET /product/202309/products/{product_id} (a deleted product: status ``DELETED``)."""
     p = _product(call, call.path_params["product_id"])
     return call.shop.catalog.render(p, call.now, "detail")
 
@@ -112,6 +113,9 @@ def update_inventory(call: Call) -> dict:
     """
     catalog = call.shop.catalog
     p = _product(call, call.path_params["product_id"])
+    if catalog.deleted_by(p, call.now):
+        # TikTok answers a deleted product's inventory update like an unknown product.
+        raise ApiError(errors.PRODUCT_NOT_FOUND, f"The product {p.id} does not exist.")
     n, _, _ = catalog.state(p, call.now)
     if catalog.status(p, n) != "ACTIVATE":
         raise ApiError(

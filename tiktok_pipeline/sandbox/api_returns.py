@@ -8,6 +8,7 @@ from tiktok_pipeline.sandbox.errors import ApiError
 from tiktok_pipeline.sandbox.params import (
     Call,
     RawData,
+    body_str,
     body_str_list,
     query_choice,
     query_int,
@@ -38,6 +39,7 @@ RETURN_STATUSES = (
     "AWAITING_BUYER_RESPONSE",
 )
 RETURN_TYPES = ("REFUND", "RETURN_AND_REFUND", "REPLACEMENT")
+SELLER_PROPOSED_TYPES = ("PARTIAL_REFUND",)
 CANCEL_TYPES = ("CANCEL", "BUYER_CANCEL")
 CANCEL_STATUSES = (
     "CANCELLATION_REQUEST_PENDING",
@@ -75,6 +77,8 @@ def return_query(call: Call) -> ReturnQuery:
         return_ks = frozenset()  # no sandbox return is in arbitration
     statuses = body_str_list(b, "return_status", code, choices=RETURN_STATUSES)
     types = body_str_list(b, "return_types", code, choices=RETURN_TYPES)
+    proposed = body_str_list(b, "seller_proposed_return_type", code, choices=SELLER_PROPOSED_TYPES)
+    body_str(b, "locale", code)  # texts are served in English whatever the locale
     return ReturnQuery(
         create_ge=create_ge,
         create_lt=create_lt,
@@ -85,6 +89,7 @@ def return_query(call: Call) -> ReturnQuery:
         statuses=frozenset(statuses) if statuses else None,
         types=frozenset(types) if types else None,
         buyers=_decoded(body_str_list(b, "buyer_user_ids", code), world.orders.buyer_codec.decode),
+        proposed=frozenset(proposed) if proposed else None,
         sort_field=query_choice(
             call, "sort_field", ("create_time", "update_time"), "create_time", code
         ),
@@ -132,6 +137,7 @@ def search_cancellations(call: Call) -> RawData:
     update_ge, update_lt = time_range(b, "update_time", code)
     types = body_str_list(b, "cancel_types", code, choices=CANCEL_TYPES)
     statuses = body_str_list(b, "cancel_status", code, choices=CANCEL_STATUSES)
+    body_str(b, "locale", code)
     query = CancellationQuery(
         create_ge=create_ge,
         create_lt=create_lt,

@@ -63,6 +63,8 @@ class SandboxConfig:
         render_cache_mb: size cap of the cached JSON bodies (their bytes; per-entry overhead
             not counted).
         query_cache_entries: number of search results kept for paging.
+        product_search_window: how deep a product search may be paged (TikTok's 10,000;
+            lower it to test split searches on a small catalog).
     """
 
     app_key: str = DEFAULT_APP_KEY
@@ -96,6 +98,7 @@ class SandboxConfig:
     max_events_per_advance: int = 200_000
     render_cache_mb: int = 64
     query_cache_entries: int = 32
+    product_search_window: int = 10_000
 
     def validate(self) -> None:
         """Raise ValueError with what to change when a setting cannot work."""
@@ -112,6 +115,8 @@ class SandboxConfig:
             problems.append("products_per_shop must be at least 1")
         if self.days < 1:
             problems.append("days must be at least 1")
+        if self.product_search_window < 1:
+            problems.append("product_search_window must be at least 1")
         if self.return_every < 2:
             problems.append("return_every must be at least 2")
         if not self.regions:

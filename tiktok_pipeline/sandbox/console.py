@@ -62,6 +62,17 @@ CONTROL_ENDPOINTS = (
     ),
     (
         "POST",
+        "/sandbox/sellers/{open_id}/shops",
+        '{"region"?, "orders_per_shop"?, "shop_id"?}: a new shop joins the seller\'s '
+        "authorization, with its own data (shop_id: a removed shop comes back); no new consent",
+    ),
+    (
+        "DELETE",
+        "/sandbox/sellers/{open_id}/shops/{shop_id}",
+        "the shop leaves the seller's authorization (its data is kept for a comeback)",
+    ),
+    (
+        "POST",
         "/sandbox/sellers/{open_id}/deauthorize",
         "revoke the seller's tokens and push SELLER_DEAUTHORIZATION (6) for its shops",
     ),

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tiktok_pipeline.sandbox import seller_shops
 from tiktok_pipeline.sandbox.faults import FaultSettings
 from tiktok_pipeline.sandbox.orders.arrays import unit_counts
 from tiktok_pipeline.sandbox.orders.search import OrderQuery, select_orders
@@ -194,6 +195,31 @@ def routes(state: SandboxState) -> list[Route]:
             "shops": [state.by_shop_id[s].info.as_dict() for s in seller.shop_ids],
         }
 
+    async def add_shop(request: Request) -> object:
+        """POST /sandbox/sellers/{open_id}/shops: a shop joins the seller's authorization."""
+        body = await _json_body(request)
+        orders = body.get("orders_per_shop")
+        if orders is not None and (isinstance(orders, bool) or not isinstance(orders, int)):
+            raise ControlError("orders_per_shop must be an integer")
+        for name in ("shop_id", "region"):
+            if body.get(name) is not None and not isinstance(body[name], str):
+                raise ControlError(f"{name} must be a string")
+        open_id = request.path_params["open_id"]
+        shop = seller_shops.add_shop(
+            state,
+            open_id,
+            shop_id=body.get("shop_id"),
+            region=body.get("region"),
+            orders_per_shop=orders,
+        )
+        return {"seller": state.seller(open_id).as_dict(), "shop": shop.as_dict()}
+
+    async def remove_shop(request: Request) -> object:
+        """DELETE /sandbox/sellers/{open_id}/shops/{shop_id}: a shop leaves the authorization."""
+        open_id = request.path_params["open_id"]
+        shop = seller_shops.remove_shop(state, open_id, request.path_params["shop_id"])
+        return {"seller": state.seller(open_id).as_dict(), "removed": shop.as_dict()}
+
     async def deauthorize(request: Request) -> object:
         """POST /sandbox/sellers/{open_id}/deauthorize."""
         return state.deauthorize(request.path_params["open_id"])
@@ -328,6 +354,8 @@ def routes(state: SandboxState) -> list[Route]:
         ("POST", "/sandbox/authorize", authorize),
         ("POST", "/sandbox/tokens/expire", expire_tokens),
         ("POST", "/sandbox/sellers", add_seller),
+        ("POST", "/sandbox/sellers/{open_id}/shops", add_shop),
+        ("DELETE", "/sandbox/sellers/{open_id}/shops/{shop_id}", remove_shop),
         ("POST", "/sandbox/sellers/{open_id}/deauthorize", deauthorize),
         ("POST", "/sandbox/sellers/{open_id}/expiring", expiring),
         ("GET", "/sandbox/stats", stats),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from tiktok_pipeline.sandbox.orders import CANCELLED, MAX_LIFECYCLE, ON_HOLD, STATUS_NAMES
 from tiktok_pipeline.sandbox.returns import MAX_RETURN_SPAN
@@ -130,5 +131,17 @@ def collect(
                         "product_id": p.id,
                         "product_status": catalog.status(p, n),
                         "update_time": time,
+                    },
+                )
+        if product_status:
+            for p in catalog.deletions_between(t0, t1):
+                out.add(
+                    cast(int, p.deleted_at),
+                    5,
+                    {
+                        "product_id": p.id,
+                        "status": "DELETED",
+                        "suspended_reason": "",
+                        "update_time": p.deleted_at,
                     },
                 )

@@ -1,53 +1,111 @@
-"""Finance data derived from the orders: daily statements, payments, withdrawals, transactions.
+"""Finance derived from the orders: settlements, daily statements, adjustments and payouts.
 
-An order settles when it reaches COMPLETED. The statement generated at day D 00:00 UTC holds
-the orders completed during the previous day. Amounts (minor units, signed):
-``revenue = sub_total + platform_discount`` (the platform funds its own discounts),
-``fee_tax = -(6% commission + 2% transaction fee of revenue)``,
-``shipping_cost = -shipping_fee_seller_discount``,
-``settlement = revenue + fee_tax + shipping_cost (+ adjustment)``.
-Refunds are not deducted (a simplification, see docs/sandbox.md).
+An order settles when it reaches COMPLETED: the statement generated at day D 00:00 UTC holds
+the orders completed during day D-1 (one ORDER transaction each) and that day's adjustments
+(one transaction each). Amounts are signed minor units, as fixed-order parts lists
+(:mod:`~tiktok_pipeline.sandbox.fees`): per SKU line the revenue (list price, seller
+discount, refunds), the region's fees and the tax on them; per order the shipping
+(``customer_paid + platform_discount - actual = -shipping_fee_seller_discount``, plus return
+shipping). A refund granted before the order completed is deducted in its ORDER
+transaction; one granted later is not charged back (see docs/sandbox.md).
+
+Every statement has one payment (created with the statement, paid out after the region's
+payout delay, a few FAILED) and two withdrawal entries: SETTLE (+settlement) and WITHDRAW
+(minus the payment, moving from PROCESSING to SUCCESS or FAILED with the payment).
 """
 
 from __future__ import annotations
 
 import threading
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tiktok_pipeline.sandbox.catalog import money
-from tiktok_pipeline.sandbox.orders import COMPLETED, MAX_LIFECYCLE, Lifecycle, OrderBook
+import numpy as np
+
+from tiktok_pipeline.sandbox import fees
+from tiktok_pipeline.sandbox.fees import FeeSchedule
+from tiktok_pipeline.sandbox.orders import COMPLETED, MAX_LIFECYCLE, OrderBook
+from tiktok_pipeline.sandbox.orders import arrays as order_arrays
+from tiktok_pipeline.sandbox.returns import ReturnBook
 from tiktok_pipeline.sandbox.rng import IdCodec, mix64
+from tiktok_pipeline.sandbox.settlements import BatchParts, SettlementCalculator
 from tiktok_pipeline.sandbox.shops import ShopContext
 
 DAY = 86400
+#: Transaction numbers of adjustments start here (order transactions use the order index).
+ADJUSTMENT_BASE = 9_000_000_000
+#: At most this many adjustments per statement.
+MAX_ADJUSTMENTS = 4
+#: Orders per vectorised lifecycle batch in a statement sweep.
+SWEEP_BATCH = 16384
+REFUND_GRANTED = "RETURN_OR_REFUND_REQUEST_SUCCESS"
 
 
 @dataclass(slots=True)
 class OrderSettlement:
-    """What one settled order contributes to its statement (minor units)."""
+    """What one order contributes to its statement: parts per SKU line and in total."""
 
     order_index: int
-    completed: int
-    revenue: int
-    fee_tax: int
-    shipping_cost: int
+    create_time: int
+    settle_time: int
+    lines: list[list[int]]
+    parts: list[int]
+
+    @property
+    def revenue(self) -> int:
+        """Revenue (minor units)."""
+        return sum(self.parts[fees.REVENUE])
+
+    @property
+    def fee_tax(self) -> int:
+        """Fees and taxes (negative)."""
+        return sum(self.parts[fees.FEE_TAX])
+
+    @property
+    def shipping_cost(self) -> int:
+        """Shipping cost."""
+        return sum(self.parts[fees.SHIPPING])
 
     @property
     def settlement(self) -> int:
-        """The order's settlement amount."""
-        return self.revenue + self.fee_tax + self.shipping_cost
+        """The order's settlement amount (its contributory parts)."""
+        return fees.settlement(self.parts)
+
+    @property
+    def statement_day(self) -> int:
+        """The day number of the statement holding it."""
+        return self.settle_time // DAY
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """An adjustment transaction of a statement (``order_index`` -1: not tied to an order)."""
+
+    day: int
+    number: int
+    type: str
+    order_index: int
+    amount: int
+
+    @property
+    def entity(self) -> int:
+        """Its transaction number."""
+        return ADJUSTMENT_BASE + self.day * MAX_ADJUSTMENTS + self.number
 
 
 @dataclass(slots=True)
 class Statement:
-    """A daily statement (minor units)."""
+    """A daily statement: sums (minor units), its orders (ascending index, so create time)
+    and its adjustments."""
 
     day: int
     revenue: int
     fee_tax: int
     shipping_cost: int
     adjustment: int
-    order_count: int
+    orders: array
+    adjustments: tuple[Adjustment, ...]
 
     @property
     def statement_time(self) -> int:
@@ -59,18 +117,47 @@ class Statement:
         """The statement's settlement amount."""
         return self.revenue + self.fee_tax + self.shipping_cost + self.adjustment
 
+    def entries(self) -> list[int]:
+        """Transaction numbers by order create time: adjustments without an order first, then
+        each order followed by the adjustments tied to it."""
+        tied: dict[int, list[int]] = {}
+        out = []
+        for a in self.adjustments:
+            if a.order_index < 0:
+                out.append(a.entity)
+            else:
+                tied.setdefault(a.order_index, []).append(a.entity)
+        for i in self.orders:
+            out.append(i)
+            out.extend(tied.get(i, ()))
+        return out
+
+    def adjustment_of(self, entity: int) -> Adjustment | None:
+        """The adjustment with transaction number ``entity``."""
+        for a in self.adjustments:
+            if a.entity == entity:
+                return a
+        return None
+
 
 class FinanceBook:
-    """Statements, payments and withdrawals of one shop."""
+    """Settlements, statements, payments and withdrawals of one shop."""
 
     def __init__(self, ctx: ShopContext, orders: OrderBook) -> None:
         self.ctx = ctx
         self.orders = orders
+        self.returns = ReturnBook(ctx, orders)
+        self.schedule: FeeSchedule = fees.fee_schedule(ctx.region.code)
+        self.calculator = SettlementCalculator(
+            orders, self.schedule, ctx.base(0xF1A0), self.refund_of
+        )
         self.statement_codec: IdCodec = ctx.codec("7238", 10, 0xF101)
         self.payment_codec: IdCodec = ctx.codec("3458", 10, 0xF102)
         self.transaction_codec: IdCodec = ctx.codec("1636", 10, 0xF103)
         self.adjustment_codec: IdCodec = ctx.codec("7239", 10, 0xF104)
         self.withdrawal_codec: IdCodec = ctx.codec("5018", 10, 0xF105)
+        self.base_adjustment = ctx.base(0xF1AD)
+        self.base_payout = ctx.base(0xF1B0)
         self._statements: dict[int, Statement] = {}
         self._lock = threading.Lock()
 
@@ -79,18 +166,53 @@ class FinanceBook:
         """The day number of the first statement."""
         return self.ctx.start // DAY + 1
 
-    def settlement_of(self, i: int, lc: Lifecycle | None = None) -> OrderSettlement | None:
-        """The settlement of order ``i`` (None when it never completes); ``lc``: its lifecycle,
-        when the caller has it already."""
-        lc = lc or self.orders.lifecycle(i)
-        if lc.statuses[-1] != COMPLETED:
+    # -- orders -------------------------------------------------------------------------------
+
+    def refund_of(self, i: int) -> tuple[int, int, bool] | None:
+        """(granted time, refunded line count, seller pays return shipping) of order ``i``'s
+        refund, if its return grants one."""
+        if not self.orders.is_return_pick(i):
             return None
-        b = self.orders.base(i)
-        sub_total = sum(it.sale for it in b.items)
-        platform = sum(it.platform_discount for it in b.items)
-        revenue = sub_total + platform
-        fee = -(revenue * 8 // 100)
-        return OrderSettlement(i, lc.times[-1], revenue, fee, -b.shipping_seller_discount)
+        rlc = self.returns.lifecycle(i // self.orders.return_every)
+        if REFUND_GRANTED not in rlc.statuses:
+            return None
+        granted = rlc.times[rlc.statuses.index(REFUND_GRANTED)]
+        return granted, rlc.item_count, rlc.return_type == "RETURN_AND_REFUND"
+
+    def batch_parts(self, indices: Sequence[int], refund_cutoffs: Sequence[int]) -> BatchParts:
+        """Settlement parts of several orders, deducting refunds granted at or before each
+        order's cutoff."""
+        return self.calculator.parts(
+            np.asarray(indices, np.int64), np.asarray(refund_cutoffs, np.int64)
+        )
+
+    def settlements(self, indices: Sequence[int]) -> list[OrderSettlement | None]:
+        """The settlements of orders (None for an order that never completes)."""
+        lcs = [self.orders.lifecycle(i) for i in indices]
+        done = [lc.times[-1] for lc in lcs]
+        parts = self.batch_parts(indices, done)
+        out: list[OrderSettlement | None] = []
+        for n, (i, lc) in enumerate(zip(indices, lcs, strict=True)):
+            if lc.statuses[-1] != COMPLETED:
+                out.append(None)
+                continue
+            units = int(parts.units[n])
+            out.append(
+                OrderSettlement(
+                    i,
+                    lc.times[0],
+                    (done[n] // DAY + 1) * DAY,
+                    parts.lines[n, :units].tolist(),
+                    parts.orders[n].tolist(),
+                )
+            )
+        return out
+
+    def settlement_of(self, i: int) -> OrderSettlement | None:
+        """The settlement of order ``i`` (None when it never completes)."""
+        return self.settlements([i])[0]
+
+    # -- statements ---------------------------------------------------------------------------
 
     def statement(self, day: int) -> Statement:
         """The statement of ``day`` (cached: a past day never changes)."""
@@ -103,43 +225,85 @@ class FinanceBook:
             self._compute(missing[0], missing[-1])
         return [self._statements[d] for d in days]
 
-    def _compute(self, first_day: int, last_day: int) -> None:
+    def _completed_between(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray]:
+        """(indices, completion times) of the orders completed in [t0, t1), by completion
+        day, then index."""
         books = self.orders
-        t0 = (first_day - 1) * DAY
-        t1 = last_day * DAY
-        sums: dict[int, list[int]] = {d: [0, 0, 0, 0] for d in range(first_day, last_day + 1)}
-        for i in range(books.first_at_or_after(t0 - MAX_LIFECYCLE), books.first_at_or_after(t1)):
-            lc = books.lifecycle(i)
-            done = lc.times[-1]
-            if lc.statuses[-1] != COMPLETED or not t0 <= done < t1:
-                continue
-            s = self.settlement_of(i, lc)
-            if s is None:  # cannot happen for a completed order; keeps the types honest
-                continue
-            acc = sums[done // DAY + 1]
-            acc[0] += s.revenue
-            acc[1] += s.fee_tax
-            acc[2] += s.shipping_cost
-            acc[3] += 1
-        with self._lock:
-            for day, (revenue, fee, shipping, count) in sums.items():
-                h = mix64(self.ctx.base(0xF1AD) + day)
-                adjustment = 0
-                if h % 7 == 0 and count:
-                    adjustment = (h >> 8) % max(1, revenue // 50 + 1)
-                self._statements[day] = Statement(day, revenue, fee, shipping, adjustment, count)
+        lo = books.first_at_or_after(t0 - MAX_LIFECYCLE)
+        hi = books.first_at_or_after(t1)
+        found_idx = []
+        found_done = []
+        for start in range(lo, hi, SWEEP_BATCH):
+            idx = np.arange(start, min(hi, start + SWEEP_BATCH), dtype=np.int64)
+            lcs = order_arrays.lifecycles(books, idx)
+            last = (lcs.times != order_arrays.NEVER).sum(axis=1) - 1
+            done = lcs.times[np.arange(len(idx)), last]
+            hit = lcs.going & (done >= t0) & (done < t1)
+            found_idx.append(idx[hit])
+            found_done.append(done[hit])
+        if not found_idx:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        idx, done = np.concatenate(found_idx), np.concatenate(found_done)
+        order = np.lexsort((idx, done // DAY))
+        return idx[order], done[order]
 
-    def statement_orders(self, day: int) -> list[int]:
-        """The orders settled in a day's statement, by create time."""
-        books = self.orders
-        t1 = day * DAY
-        t0 = t1 - DAY
+    def _compute(self, first_day: int, last_day: int) -> None:
+        idx, done = self._completed_between((first_day - 1) * DAY, last_day * DAY)
+        days = done // DAY + 1
+        totals = np.zeros((len(idx), 3), np.int64)
+        for lo in range(0, len(idx), SWEEP_BATCH):
+            hi = lo + SWEEP_BATCH
+            parts = self.calculator.parts(idx[lo:hi], done[lo:hi]).orders
+            totals[lo:hi, 0] = parts[:, fees.REVENUE].sum(axis=1)
+            totals[lo:hi, 1] = parts[:, fees.FEE_TAX].sum(axis=1)
+            totals[lo:hi, 2] = parts[:, fees.SHIPPING].sum(axis=1)
+        bounds = np.searchsorted(days, np.arange(first_day, last_day + 2))
+        computed = {}
+        for day in range(first_day, last_day + 1):
+            lo, hi = bounds[day - first_day], bounds[day - first_day + 1]
+            members = idx[lo:hi].tolist()
+            revenue_of = dict(zip(members, totals[lo:hi, 0].tolist(), strict=True))
+            revenue, fee_tax, shipping = (int(x) for x in totals[lo:hi].sum(axis=0))
+            adjustments = self._adjustments(day, members, revenue_of)
+            computed[day] = Statement(
+                day,
+                revenue,
+                fee_tax,
+                shipping,
+                sum(a.amount for a in adjustments),
+                array("q", members),
+                adjustments,
+            )
+        with self._lock:
+            self._statements.update(computed)
+
+    def _adjustments(
+        self, day: int, orders: list[int], revenue_of: dict[int, int]
+    ) -> tuple[Adjustment, ...]:
+        """A day's adjustments: none on about half the days, else one to three."""
+        h = mix64(self.base_adjustment + day)
+        count = (0, 0, 0, 0, 1, 1, 2, 3)[h & 7]
+        scale = self.ctx.region.shipping_fee
         out = []
-        for i in range(books.first_at_or_after(t0 - MAX_LIFECYCLE), books.first_at_or_after(t1)):
-            lc = books.lifecycle(i)
-            if lc.statuses[-1] == COMPLETED and t0 <= lc.times[-1] < t1:
-                out.append(i)
-        return out
+        for j in range(count):
+            hj = mix64(h + j + 1)
+            roll = hj % 100
+            order = orders[(hj >> 8) % len(orders)] if orders else -1
+            amount_roll = (hj >> 32) % 1000
+            if order < 0 or roll < 25:
+                kind, order = "PLATFORM_REIMBURSEMENT", -1
+                amount = scale * (200 + amount_roll) // 1000
+            elif roll < 55:
+                kind = "LOGISTICS_REIMBURSEMENT"
+                amount = scale * (1000 + 3 * amount_roll) // 1000
+            elif roll < 90 or len(orders) < 5:
+                kind = "SHIPPING_FEE_ADJUSTMENT"
+                amount = scale * (amount_roll - 600) // 1000
+            else:
+                kind = "CHARGE_BACK"
+                amount = -revenue_of[order]
+            out.append(Adjustment(day, j, kind, order, amount))
+        return tuple(out)
 
     def days_until(self, t: int) -> range:
         """Day numbers of the statements generated at or before ``t``."""
@@ -153,118 +317,23 @@ class FinanceBook:
         """The day number of a statement id, or None."""
         return self.statement_codec.decode(statement_id)
 
-    @staticmethod
-    def payment_status(day: int, t: int) -> str:
-        """PAID two days after the statement, PROCESSING before."""
-        return "PAID" if (day + 2) * DAY <= t else "PROCESSING"
+    # -- payments and withdrawals -------------------------------------------------------------
 
-    def render_statement(self, s: Statement, t: int) -> dict:
-        """A Get Statements entry."""
-        dec = self.ctx.region.decimals
-        return {
-            "id": self.statement_id(s.day),
-            "statement_time": s.statement_time,
-            "settlement_amount": money(s.settlement, dec),
-            "currency": self.ctx.region.currency,
-            "revenue_amount": money(s.revenue, dec),
-            "fee_amount": money(s.fee_tax, dec),
-            "adjustment_amount": money(s.adjustment, dec),
-            "shipping_cost_amount": money(s.shipping_cost, dec),
-            "net_sales_amount": money(s.revenue, dec),
-            "payment_status": self.payment_status(s.day, t),
-            "payment_id": self.payment_codec.encode(s.day),
-        }
+    def paid_time(self, day: int) -> int:
+        """When the payment of a day's statement is paid out (or fails)."""
+        h = mix64(self.base_payout + day)
+        return (day + self.schedule.payout_days) * DAY + 3600 + (h >> 16) % (8 * 3600)
 
-    def render_payment(self, s: Statement, t: int) -> dict:
-        """A Get Payments entry (one payment per statement)."""
-        dec = self.ctx.region.decimals
-        cur = self.ctx.region.currency
-        amount = {"value": money(s.settlement, dec), "currency": cur}
-        status = self.payment_status(s.day, t)
-        out = {
-            "create_time": s.statement_time + 3600,
-            "id": self.payment_codec.encode(s.day),
-            "status": status,
-            "amount": amount,
-            "settlement_amount": dict(amount),
-            "reserve_amount": {"value": money(0, dec), "currency": cur},
-            "payment_amount_before_exchange": dict(amount),
-            "exchange_rate": "1.000000",
-            "bank_account": "***********1234",
-        }
-        if status == "PAID":
-            out["paid_time"] = s.statement_time + 2 * DAY
-        return out
+    def payment_fails(self, day: int) -> bool:
+        """True for the few payments the bank rejects (one in 40)."""
+        return mix64(self.base_payout + day) % 40 == 0
 
-    def render_withdrawal(self, s: Statement) -> dict:
-        """A Get Withdrawals entry (the settlement of each statement)."""
-        return {
-            "id": self.withdrawal_codec.encode(s.day),
-            "type": "SETTLE",
-            "amount": money(s.settlement, self.ctx.region.decimals),
-            "currency": self.ctx.region.currency,
-            "status": "SUCCESS",
-            "create_time": s.statement_time + 7200,
-        }
+    def payment_status(self, day: int, t: int) -> str:
+        """The status at ``t`` of the payment of a day's statement (created with it)."""
+        if t < self.paid_time(day):
+            return "PROCESSING"
+        return "FAILED" if self.payment_fails(day) else "PAID"
 
-    def render_order_transaction(self, s: OrderSettlement, statement_day: int) -> dict:
-        """A statement transaction of type ORDER."""
-        dec = self.ctx.region.decimals
-        b = self.orders.base(s.order_index)
-        return {
-            "id": self.transaction_codec.encode(s.order_index),
-            "type": "ORDER",
-            "order_id": b.id,
-            "order_create_time": b.create_time,
-            "currency": self.ctx.region.currency,
-            "settlement_amount": money(s.settlement, dec),
-            "revenue_amount": money(s.revenue, dec),
-            "fee_tax_amount": money(s.fee_tax, dec),
-            "shipping_cost_amount": money(s.shipping_cost, dec),
-            "adjustment_amount": money(0, dec),
-            "statement_id": self.statement_id(statement_day),
-        }
-
-    def order_transactions(self, i: int, t: int) -> dict | None:
-        """Get Transactions by Order's data, or None when the order has not settled by ``t``."""
-        s = self.settlement_of(i)
-        if s is None or s.completed > t:
-            return None
-        day = s.completed // DAY + 1
-        if day * DAY > t:
-            return None
-        dec = self.ctx.region.decimals
-        b = self.orders.base(i)
-        catalog = self.orders.catalog
-        skus = []
-        for it in b.items:
-            revenue = it.sale + it.platform_discount
-            fee = -(revenue * 8 // 100)
-            skus.append(
-                {
-                    "sku_id": it.sku.id,
-                    "sku_name": f"{it.sku.attr_name}: {it.sku.attr_value}",
-                    "product_name": catalog.products[it.sku.product_index].title,
-                    "statement_id": self.statement_id(day),
-                    "quantity": "1",
-                    "settlement_amount": money(revenue + fee, dec),
-                    "revenue_amount": money(revenue, dec),
-                    "fee_tax_amount": money(fee, dec),
-                    "revenue_breakdown": {
-                        "subtotal_before_discount_amount": money(it.original, dec),
-                        "seller_discount_amount": money(-it.seller_discount, dec),
-                        "refund_subtotal_before_discount_amount": money(0, dec),
-                        "seller_discount_refund_amount": money(0, dec),
-                    },
-                }
-            )
-        return {
-            "order_id": b.id,
-            "order_create_time": b.create_time,
-            "currency": self.ctx.region.currency,
-            "revenue_amount": money(s.revenue, dec),
-            "fee_and_tax_amount": money(s.fee_tax, dec),
-            "shipping_cost_amount": money(s.shipping_cost, dec),
-            "settlement_amount": money(s.settlement, dec),
-            "sku_transactions": skus,
-        }
+    def payment_id(self, day: int) -> str:
+        """The id of a day's payment."""
+        return self.payment_codec.encode(day)

@@ -5,6 +5,13 @@ updates (every ``period`` seconds from ``create_time + phase``). An update moves
 ``update_time``, changes stock levels and, for a tenth of the products, flips the status
 between ACTIVATE and SELLER_DEACTIVATED. Inventory writes through the API are kept as
 overrides on top of the schedule.
+
+Two smaller groups make a catalog realistic for full-catalog syncs: a tenth of the products are
+*dormant* (created up to two years before the data starts and never updated since, so an
+``update_time`` window of recent months never sees them), and :data:`DELETED_SHARE` of them are
+*deleted* by the seller at a fixed time: from then on they are served with status ``DELETED``
+and ``update_time`` = the deletion time, their schedule stops, and inventory writes are refused.
+Both come from their own random stream, so the other fields of every product are unchanged.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from tiktok_pipeline.sandbox.catalog import (
     PRODUCT_ADJECTIVES,
@@ -20,11 +27,27 @@ from tiktok_pipeline.sandbox.catalog import (
     PRODUCT_STATUSES_RARE,
     money,
 )
+from tiktok_pipeline.sandbox.product_render import ProductView
+from tiktok_pipeline.sandbox.product_traits import (
+    BUNDLE_SLOT,
+    FEATURE_CYCLE,
+    ProductTraits,
+    make_traits,
+    product_families,
+)
 from tiktok_pipeline.sandbox.rng import Draws
 from tiktok_pipeline.sandbox.shops import ShopContext
 
 DAY = 86400
 MAX_SKUS = 8
+#: Share of products the seller deletes at some time (see :meth:`ProductCatalog._life`).
+DELETED_SHARE = 0.03
+#: Share of products created long ago and never updated since.
+DORMANT_SHARE = 0.1
+#: Deletions fall between this long before the anchor and :data:`DELETIONS_AFTER` after it, so
+#: some products are gone at start and others go as the clock advances.
+DELETIONS_BEFORE = 60 * DAY
+DELETIONS_AFTER = 30 * DAY
 
 
 @dataclass(slots=True)
@@ -60,6 +83,8 @@ class Product:
     phase: int
     skus: list[Sku]
     image: str
+    dormant: bool = False
+    deleted_at: int | None = None
 
 
 @dataclass
@@ -85,13 +110,15 @@ class ProductCatalog:
         self.count = count
         self.codec = ctx.codec("1729", 10, 0x9D01)
         self.sku_codec = ctx.codec("1730", 10, 0x9D02)
-        self.products: list[Product] = [self._make(j) for j in range(count)]
+        self.products: list[Product] = [self._life(self._make(j)) for j in range(count)]
         self.sellable: list[Sku] = [
             sku for p in self.products if p.base_status == "ACTIVATE" for sku in p.skus
         ] or [sku for p in self.products for sku in p.skus]
         self.writes: dict[int, ProductWrites] = {}
         self.version = 0
         self._lock = threading.Lock()
+        self._traits: list[ProductTraits | None] = [None] * count
+        self._family_map: dict[int, dict] | None = None
         for p in self.products:
             for sku in p.skus:
                 sku.fragment = self._line_fragment(p, sku)
@@ -183,6 +210,19 @@ class ProductCatalog:
             image=image,
         )
 
+    def _life(self, p: Product) -> Product:
+        """Make ``p`` dormant or deleted, from a stream of its own (other fields unchanged)."""
+        ctx = self.ctx
+        d = Draws(ctx.base(0x9D04) + p.index * 0x10001)
+        if d.chance(DORMANT_SHARE):
+            p.dormant = True
+            p.toggles = False
+            p.create_time = ctx.start - d.between(130 * DAY, 730 * DAY)
+        if d.chance(DELETED_SHARE):
+            earliest = max(p.create_time + DAY, ctx.anchor - DELETIONS_BEFORE)
+            p.deleted_at = d.between(earliest, ctx.anchor + DELETIONS_AFTER)
+        return p
+
     # -- lookups ------------------------------------------------------------------------------
 
     def by_id(self, product_id: str) -> Product | None:
@@ -204,8 +244,17 @@ class ProductCatalog:
 
     # -- state at a time ----------------------------------------------------------------------
 
+    def deleted_by(self, p: Product, t: int) -> bool:
+        """Whether the seller has deleted ``p`` at or before ``t``."""
+        return p.deleted_at is not None and p.deleted_at <= t
+
     def updates_by(self, p: Product, t: int) -> int:
-        """How many scheduled updates of ``p`` happened at or before ``t``."""
+        """How many scheduled updates of ``p`` happened at or before ``t`` (none after its
+        deletion, none ever for a dormant product)."""
+        if p.dormant:
+            return 0
+        if p.deleted_at is not None:
+            t = min(t, p.deleted_at - 1)
         first = p.create_time + p.phase
         if t < first:
             return 0
@@ -217,7 +266,8 @@ class ProductCatalog:
             return p.create_time
         return p.create_time + p.phase + (n_updates - 1) * p.period
 
-    def _writes_by(self, p: Product, t: int) -> list[InventoryWrite]:
+    def writes_by(self, p: Product, t: int) -> list[InventoryWrite]:
+        """The inventory writes of ``p`` made at or before ``t``."""
         entry = self.writes.get(p.index)
         if entry is None:
             return []
@@ -227,13 +277,18 @@ class ProductCatalog:
         """(scheduled updates, number of writes, update_time) of ``p`` at ``t``."""
         n = self.updates_by(p, t)
         update_time = self.update_time_of(n, p)
-        writes = self._writes_by(p, t)
+        writes = self.writes_by(p, t)
         if writes:
             update_time = max(update_time, writes[-1].time)
+        if self.deleted_by(p, t):
+            update_time = cast(int, p.deleted_at)
         return n, len(writes), update_time
 
-    def status(self, p: Product, n_updates: int) -> str:
-        """The product status after ``n_updates`` scheduled updates."""
+    def status(self, p: Product, n_updates: int, t: int | None = None) -> str:
+        """The product status after ``n_updates`` scheduled updates (``DELETED`` once deleted,
+        when the time ``t`` is given)."""
+        if t is not None and self.deleted_by(p, t):
+            return "DELETED"
         if p.toggles and n_updates % 2 == 1:
             return "SELLER_DEACTIVATED"
         return p.base_status
@@ -256,124 +311,49 @@ class ProductCatalog:
 
     # -- rendering ----------------------------------------------------------------------------
 
+    def traits(self, p: Product) -> ProductTraits:
+        """The time-independent parts of ``p`` (made on first use, then kept)."""
+        traits = self._traits[p.index]
+        if traits is None:
+            traits = make_traits(self, p)
+            traits.in_bundle = self.count >= 3 and any(
+                (p.index - step) % self.count % FEATURE_CYCLE == BUNDLE_SLOT for step in (1, 2)
+            )
+            traits.family = self._families().get(p.index)
+            self._traits[p.index] = traits
+        return traits
+
+    def _families(self) -> dict[int, dict]:
+        if self._family_map is None:
+            self._family_map = product_families(self)
+        return self._family_map
+
+    def family(self, p: Product) -> dict | None:
+        """The US product family ``p`` belongs to, or None."""
+        return self.traits(p).family
+
+    def render_key(self, p: Product, t: int) -> tuple:
+        """What ``p``'s rendering at ``t`` depends on: its state and, for a virtual bundle,
+        the state of its source products (two times with equal keys render equal bytes)."""
+        n, writes, _ = self.state(p, t)
+        key: tuple = (n, writes, self.deleted_by(p, t))
+        for part in self.traits(p).bundle:
+            source = self.products[part.product_index]
+            s_n, s_writes, _ = self.state(source, t)
+            key += (s_n, s_writes, self.deleted_by(source, t))
+        return key
+
     def render(self, p: Product, t: int, shape: str) -> dict:
         """The product as the API serves it at ``t``.
 
         ``shape`` is ``search_202309``, ``search_202502`` or ``detail``.
         """
-        reg = self.ctx.region
-        dec = reg.decimals
-        n, _, update_time = self.state(p, t)
-        writes = self._writes_by(p, t)
-        status = self.status(p, n)
-        skus = []
-        for sku in p.skus:
-            inventory = []
-            for wh, base_qty in sku.warehouses:
-                item = {
-                    "warehouse_id": wh,
-                    "quantity": self.quantity(sku, wh, base_qty, n, writes),
-                }
-                if shape == "search_202502":
-                    item["backorder_quantity"] = 0
-                    item["handling_time"] = 0
-                inventory.append(item)
-            tax_exclusive = sku.price if reg.sales_tax else (sku.price * 5) // 6
-            price = {
-                "currency": reg.currency,
-                "sale_price": money(sku.price, dec),
-                "tax_exclusive_price": money(tax_exclusive, dec),
-            }
-            entry: dict = {
-                "id": sku.id,
-                "seller_sku": sku.seller_sku,
-                "price": price,
-                "inventory": inventory,
-            }
-            if shape == "detail":
-                price["unit_price"] = money(sku.price, dec)
-                entry["sales_attributes"] = [
-                    {
-                        "id": "100000",
-                        "name": sku.attr_name,
-                        "value_id": str(7000000000000000000 + sku.number),
-                        "value_name": sku.attr_value,
-                        "sku_img": {
-                            "uri": f"tos-sku-{sku.id}",
-                            "urls": [sku.image],
-                            "width": 800,
-                            "height": 800,
-                        },
-                    }
-                ]
-                entry["external_sku_id"] = ""
-                entry["identifier_code"] = {"code": "", "type": "GTIN"}
-                entry["list_price"] = {
-                    "amount": money(sku.list_price, dec),
-                    "currency": reg.currency,
-                }
-            elif shape == "search_202502":
-                entry["list_price"] = {
-                    "amount": money(sku.list_price, dec),
-                    "currency": reg.currency,
-                }
-            skus.append(entry)
-        if shape == "detail":
-            return {
-                "id": p.id,
-                "title": p.title,
-                "description": f"<p>{p.title}. Sandbox product {p.index + 1}.</p>",
-                "status": status,
-                "create_time": p.create_time,
-                "update_time": update_time,
-                "category_chains": [
-                    {
-                        "id": p.category_id,
-                        "parent_id": "0",
-                        "local_name": p.category_name,
-                        "is_leaf": True,
-                    }
-                ],
-                "brand": {"id": "7082427311584347905", "name": "Sandbox Brand"},
-                "main_images": [
-                    {"uri": f"tos-main-{p.id}", "urls": [p.image], "width": 800, "height": 800}
-                ],
-                "skus": skus,
-                "package_weight": {"value": "0.5", "unit": "KILOGRAM"},
-                "package_dimensions": {
-                    "length": "20",
-                    "width": "15",
-                    "height": "5",
-                    "unit": "CENTIMETER",
-                },
-                "product_attributes": [],
-                "audit_failed_reasons": [],
-                "is_cod_allowed": False,
-                "is_not_for_sale": False,
-                "has_draft": False,
-            }
-        out = {
-            "id": p.id,
-            "title": p.title,
-            "status": status,
-            "create_time": p.create_time,
-            "update_time": update_time,
-            "sales_regions": [reg.code],
-            "skus": skus,
-            "is_not_for_sale": False,
-            "recommended_categories": [],
-            "product_sync_fail_reasons": [],
-            "has_draft": False,
-        }
-        if shape == "search_202502":
-            out["listing_quality_tier"] = "GOOD"
-            out["audit"] = {"status": "APPROVED"}
-        return out
+        return ProductView(self, p, t).render(shape)
 
     def inventory_entry(self, p: Product, t: int, sku_filter: set[str] | None = None) -> dict:
         """The product's Inventory Search entry at ``t``."""
         n, _, _ = self.state(p, t)
-        writes = self._writes_by(p, t)
+        writes = self.writes_by(p, t)
         skus = []
         for sku in p.skus:
             if sku_filter is not None and sku.id not in sku_filter:
@@ -425,3 +405,7 @@ class ProductCatalog:
             n1 = self.updates_by(p, t1)
             out.extend((self.update_time_of(n, p), p, n) for n in range(n0 + 1, n1 + 1))
         return out
+
+    def deletions_between(self, t0: int, t1: int) -> list[Product]:
+        """Products deleted in (t0, t1]."""
+        return [p for p in self.products if p.deleted_at is not None and t0 < p.deleted_at <= t1]

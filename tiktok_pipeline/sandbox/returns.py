@@ -1,9 +1,11 @@
-"""Returns and cancellations, derived from the orders they belong to.
+"""Returns, derived from the orders they belong to.
 
 Return ``k`` of a shop belongs to the one order of block ``k`` (``return_every`` orders per
 block) picked by a hash; that order always reaches DELIVERED. The return is created after the
-delivery and moves through its own deterministic lifecycle. Cancellations are the
-buyer/seller cancellations of paid orders (the ``PATH_SHIP_CANCEL`` lifecycle).
+delivery and moves through its own deterministic lifecycle (:meth:`ReturnBook.lifecycle`).
+What does not change along it (shipment type, carrier, quick refund, a seller's partial-refund
+offer) comes from another hash (:meth:`ReturnBook.traits`), so adding a trait never moves a
+lifecycle. Cancellations live in :mod:`.cancellations` (re-exported here).
 """
 
 from __future__ import annotations
@@ -11,27 +13,40 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tiktok_pipeline.sandbox.catalog import (
-    BUYER_CANCEL_REASONS,
-    RETURN_REASONS,
-    SELLER_CANCEL_REASONS,
-    money,
-)
-from tiktok_pipeline.sandbox.orders import (
-    CANCELLED,
-    DELIVERED,
-    PATH_SHIP_CANCEL,
-    OrderBase,
-    OrderBook,
-)
+from tiktok_pipeline.sandbox import return_money, return_parts
+from tiktok_pipeline.sandbox.cancellations import Cancellation, CancellationBook
+from tiktok_pipeline.sandbox.catalog import RETURN_REASONS, money
+from tiktok_pipeline.sandbox.orders import DELIVERED, LineItem, OrderBook
+from tiktok_pipeline.sandbox.orders.conventions import COMBINED_LISTING_PARTS, is_combined_listing
 from tiktok_pipeline.sandbox.rng import Draws, mix64
 from tiktok_pipeline.sandbox.shops import ShopContext
+
+__all__ = [
+    "MAX_RETURN_SPAN",
+    "MAX_RETURN_START",
+    "Cancellation",
+    "CancellationBook",
+    "ReturnBook",
+    "ReturnLifecycle",
+    "ReturnTraits",
+]
 
 DAY = 86400
 #: Longest time from an order's creation to its return's creation.
 MAX_RETURN_START = 11 * DAY
 #: Longest time from an order's creation to its return's last transition.
 MAX_RETURN_SPAN = 23 * DAY
+#: How long the seller has to answer a request, and to confirm a returned package.
+RESPOND_WINDOW = 2 * DAY
+RECEIVE_WINDOW = 5 * DAY
+#: The seller's next action on a pending request, by return type.
+NEXT_ACTIONS = {
+    "REFUND": "SELLER_RESPOND_REFUND",
+    "RETURN_AND_REFUND": "SELLER_RESPOND_RETURN",
+    "REPLACEMENT": "SELLER_RESPOND_REPLACEMENT",
+}
+#: Product images are served at this size (px).
+IMAGE_SIZE = 200
 
 
 @dataclass(slots=True)
@@ -62,6 +77,28 @@ class ReturnLifecycle:
         return k
 
 
+@dataclass(frozen=True, slots=True)
+class ReturnTraits:
+    """What a return is that does not change along its lifecycle.
+
+    ``partial_percent``: the share of the returned items' sale price the seller offered as a
+    partial refund (0: no offer).
+    """
+
+    shipment_type: str
+    handover_method: str
+    document_type: str
+    quick_refund: bool
+    partial_percent: int
+
+    @property
+    def return_method(self) -> str:
+        """``return_method``: who ships the item back ("" for a refund without return)."""
+        return {"PLATFORM": "PLATFORM_SHIPPED", "BUYER_ARRANGE": "BUYER_SHIPPED"}.get(
+            self.shipment_type, ""
+        )
+
+
 class ReturnBook:
     """The returns of one shop."""
 
@@ -70,8 +107,10 @@ class ReturnBook:
         self.orders = orders
         self.codec = ctx.codec("4035", 10, 0x0E01)
         self.line_codec = ctx.codec("4036", 10, 0x0E02)
+        self.sub_line_codec = ctx.codec("4036", 10, 0x0E04)
         self.base_key = ctx.base(0x0E03)
         self.every = orders.return_every
+        self._sellable_index: dict[str, int] | None = None
 
     def index_of(self, return_id: str) -> int | None:
         """The return number of a return id of this shop, or None."""
@@ -153,44 +192,63 @@ class ReturnBook:
             reason=reason,
         )
 
-    def _refund(self, base: OrderBase, items, full: bool, zero_out: bool) -> dict:
-        dec = self.ctx.region.decimals
-        currency = self.ctx.region.currency
-        if zero_out:
-            z = money(0, dec)
-            return {
-                "currency": currency,
-                "refund_total": z,
-                "refund_subtotal": z,
-                "refund_shipping_fee": z,
-                "refund_tax": z,
-                "retail_delivery_fee": z,
-                "buyer_service_fee": z,
-            }
-        subtotal = sum(it.sale for it in items)
-        tax = sum(it.tax for it in items)
-        shipping = 0
-        rdf = 0
-        if full:
-            shipping = (
-                base.shipping_original
-                - base.shipping_seller_discount
-                - base.shipping_platform_discount
+    # -- what does not change along the lifecycle ---------------------------------------------
+
+    def traits(self, k: int, lc: ReturnLifecycle) -> ReturnTraits:
+        """The fixed traits of return ``k`` (from their own hash, not the lifecycle's)."""
+        d = Draws(mix64(self.base_key ^ 0x7A17_0000_0000) + k)
+        physical = lc.return_type != "REFUND"
+        platform = physical and not d.chance(0.15)
+        shipment = "PLATFORM" if platform else "BUYER_ARRANGE" if physical else ""
+        handover = ("PICKUP" if d.chance(0.3) else "DROP_OFF") if platform else ""
+        document = ("QR_CODE" if d.chance(0.4) else "SHIPPING_LABEL") if platform else ""
+        quick = lc.return_type == "RETURN_AND_REFUND" and platform and d.chance(0.25)
+        # A seller may offer a partial refund before answering; in the sandbox the buyer
+        # always turns it down, so the refund stays the full one finance settles.
+        offer = (
+            lc.return_type != "REPLACEMENT"
+            and len(lc.roles) > 1
+            and lc.roles[1] == "SELLER"
+            and d.chance(0.15)
+        )
+        percent = d.between(20, 50) if offer else 0
+        return ReturnTraits(shipment, handover, document, quick, percent)
+
+    def _sub_items(self, k: int, j: int, it: LineItem) -> list[dict]:
+        """The SKUs a combined-listing line item is made of (empty for any other SKU)."""
+        if self._sellable_index is None:
+            self._sellable_index = {s.id: n for n, s in enumerate(self.orders.catalog.sellable)}
+        n = self._sellable_index.get(it.sku.id)
+        if n is None or not is_combined_listing(n):
+            return []
+        sellable = self.orders.catalog.sellable
+        products = self.orders.catalog.products
+        out = []
+        for p in range(COMBINED_LISTING_PARTS):
+            part = sellable[(n + 1 + p) % len(sellable)]
+            out.append(
+                {
+                    "return_sub_line_item_id": self.sub_line_codec.encode((k * 8 + j) * 4 + p),
+                    "sku_id": part.id,
+                    "seller_sku": part.seller_sku,
+                    "sku_name": f"{part.attr_name}: {part.attr_value}",
+                    "product_name": products[part.product_index].title,
+                    "product_image": {
+                        "url": part.image,
+                        "width": IMAGE_SIZE,
+                        "height": IMAGE_SIZE,
+                    },
+                }
             )
-            tax += base.shipping_tax
-            rdf = base.retail_delivery_fee
-        return {
-            "currency": currency,
-            "refund_total": money(subtotal + shipping + tax + rdf, dec),
-            "refund_subtotal": money(subtotal, dec),
-            "refund_shipping_fee": money(shipping, dec),
-            "refund_tax": money(tax, dec),
-            "retail_delivery_fee": money(rdf, dec),
-            "buyer_service_fee": money(0, dec),
-        }
+        return out
+
+    # -- rendering ----------------------------------------------------------------------------
 
     def render(self, k: int, t: int, lc: ReturnLifecycle | None = None) -> dict:
-        """Return ``k`` as Search Returns serves it at ``t`` (it must exist at ``t``)."""
+        """Return ``k`` as Search Returns serves it at ``t`` (it must exist at ``t``).
+
+        It depends only on the lifecycle step reached at ``t`` (the state caches it so).
+        """
         lc = lc or self.lifecycle(k)
         n = lc.index_at(t)
         status = lc.statuses[n - 1]
@@ -199,27 +257,29 @@ class ReturnBook:
         items = base.items[: lc.item_count]
         full = lc.item_count == len(base.items)
         replacement = lc.return_type == "REPLACEMENT"
+        traits = self.traits(k, lc)
         catalog = self.orders.catalog
-        d = Draws(mix64(self.base_key ^ (k * 0x9E37)))
+        region = self.ctx.region
+        amounts = return_money.line_amounts(base, items, full, replacement)
         lines = []
         for j, it in enumerate(items):
             sku = it.sku
-            product = catalog.products[sku.product_index]
-            line_refund = self._refund(base, [it], False, replacement)
             lines.append(
                 {
                     "return_line_item_id": self.line_codec.encode(k * 8 + j),
                     "order_line_item_id": it.id,
                     "sku_id": sku.id,
                     "sku_name": f"{sku.attr_name}: {sku.attr_value}",
-                    "product_name": product.title,
+                    "product_name": catalog.products[sku.product_index].title,
                     "seller_sku": sku.seller_sku,
-                    "product_image": {"url": sku.image, "width": 800, "height": 800},
-                    "refund_amount": line_refund,
+                    "product_image": {"url": sku.image, "width": IMAGE_SIZE, "height": IMAGE_SIZE},
+                    "refund_amount": return_money.refund_amount(region, [amounts[j]]),
+                    "return_sub_line_items": self._sub_items(k, j, it),
                 }
             )
         shipped = "BUYER_SHIPPED_ITEM" in lc.statuses[:n]
-        out = {
+        provider_id, provider_name, _ = return_parts.carrier(region.code)
+        out: dict[str, Any] = {
             "return_id": self.codec.encode(k),
             "order_id": base.id,
             "return_type": lc.return_type,
@@ -230,142 +290,114 @@ class ReturnBook:
             "return_reason": lc.reason[0],
             "return_reason_text": lc.reason[1],
             "arbitration_status": "",
-            "shipment_type": "PLATFORM",
-            "handover_method": "DROP_OFF",
-            "return_method": "PLATFORM_SHIPPED" if lc.return_type != "REFUND" else "",
-            "return_tracking_number": f"RT{base.package_id[-10:]}" if shipped else "",
-            "return_provider_name": "TT Virtual express" if shipped else "",
-            "return_provider_id": "6617675021119438849" if shipped else "",
-            "can_buyer_keep_item": lc.return_type == "REFUND",
-            "seller_next_action_response": (
-                [{"action": "SELLER_RESPOND_REQUEST", "deadline": update_time + 2 * DAY}]
-                if status.endswith("_PENDING")
-                else []
+            "shipment_type": traits.shipment_type,
+            "handover_method": traits.handover_method,
+            "return_method": traits.return_method,
+            "return_shipping_document_type": traits.document_type,
+            "return_tracking_number": (
+                return_parts.tracking_number(region.code, self.base_key ^ k) if shipped else ""
             ),
-            "refund_amount": self._refund(base, items, full, replacement),
-            "discount_amount": [],
-            "shipping_fee_amount": [],
+            "return_provider_name": provider_name if shipped else "",
+            "return_provider_id": provider_id if shipped else "",
+            "can_buyer_keep_item": lc.return_type == "REFUND",
+            "is_quick_refund": traits.quick_refund,
+            "seller_next_action_response": self._next_action(lc, status, update_time),
+            "refund_amount": return_money.refund_amount(region, amounts),
+            "discount_amount": [
+                return_money.discount_amount(region, base, items, full, replacement)
+            ],
+            "shipping_fee_amount": [return_money.return_shipping(region, lc.return_type, shipped)],
             "return_line_items": lines,
             "is_combined_return": False,
             "combined_return_id": "",
             "pre_return_id": "",
             "next_return_id": "",
+            "seller_proposed_return_type": "",
             "return_warehouse_address": {
-                "full_address": f"{d.between(1, 400)} Returns Way, {base.place[0]}"
+                "full_address": (
+                    return_parts.warehouse_address(region, base.warehouse_id)
+                    if lc.return_type != "REFUND"
+                    else ""
+                )
             },
         }
+        if traits.partial_percent and n > 1:
+            out["seller_proposed_return_type"] = "PARTIAL_REFUND"
+            out["partial_refund"] = {
+                "currency": region.currency,
+                "amount": money(
+                    return_money.partial_offer(region, items, traits.partial_percent),
+                    region.decimals,
+                ),
+            }
+            out["buyer_rejected_partial_refund"] = True
         return out
 
+    @staticmethod
+    def _next_action(lc: ReturnLifecycle, status: str, update_time: int) -> list[dict]:
+        """``seller_next_action_response``: what the seller must do next, and by when."""
+        if status.endswith("_PENDING"):
+            action = NEXT_ACTIONS[lc.return_type]
+            return [{"action": action, "deadline": update_time + RESPOND_WINDOW}]
+        if status == "BUYER_SHIPPED_ITEM":
+            return [
+                {
+                    "action": "SELLER_RESPOND_RECEIVE_PACKAGE",
+                    "deadline": update_time + RECEIVE_WINDOW,
+                }
+            ]
+        return []
+
+    def proposed_type(self, k: int, lc: ReturnLifecycle, n: int) -> str:
+        """``seller_proposed_return_type`` of return ``k`` once ``n`` of its transitions
+        happened ("" when the seller offered nothing)."""
+        return "PARTIAL_REFUND" if n > 1 and self.traits(k, lc).partial_percent else ""
+
     def records(self, k: int, t: int) -> list[dict]:
-        """Get Return Records' ``records`` of return ``k`` at ``t``."""
+        """Get Return Records' ``records`` of return ``k`` at ``t``, oldest first."""
         lc = self.lifecycle(k)
         n = lc.index_at(t)
+        images, videos = return_parts.evidence(mix64(self.base_key ^ k ^ 0xE71D), lc.reason[0])
         out = []
-        for status, role, time in zip(lc.statuses[:n], lc.roles[:n], lc.times[:n], strict=True):
+        for step, (status, role, time) in enumerate(
+            zip(lc.statuses[:n], lc.roles[:n], lc.times[:n], strict=True)
+        ):
+            first = step == 0
             out.append(
                 {
                     "event": "ORDER_RETURN",
                     "role": role,
-                    "description": status.replace("_", " ").capitalize(),
-                    "reason_text": lc.reason[1] if role == "BUYER" else "",
+                    "description": return_parts.record_text(status, lc.return_type),
+                    "reason_text": lc.reason[1] if first else "",
                     "note": "",
-                    "images": [],
-                    "videos": [],
+                    "images": images if first else [],
+                    "videos": videos if first else [],
                     "create_time": time,
                 }
             )
+        percent = self.traits(k, lc).partial_percent
+        if percent and n > 1:
+            base = self.orders.base(lc.order_index)
+            region = self.ctx.region
+            offered = return_money.partial_offer(region, base.items[: lc.item_count], percent)
+            amount = money(offered, region.decimals)
+            gap = lc.times[1] - lc.times[0]
+            offer = {
+                "event": "ORDER_RETURN",
+                "role": "SELLER",
+                "description": "Seller offered a partial refund",
+                "reason_text": "",
+                "note": f"Partial refund offered: {amount} {region.currency}",
+                "images": [],
+                "videos": [],
+                "create_time": lc.times[0] + gap // 3,
+            }
+            rejected = {
+                **offer,
+                "role": "BUYER",
+                "description": "Buyer rejected the partial refund offer",
+                "note": "",
+                "create_time": lc.times[0] + 2 * gap // 3,
+            }
+            out[1:1] = [offer, rejected]
         return out
-
-
-@dataclass(slots=True)
-class Cancellation:
-    """A cancellation of a paid order."""
-
-    order_index: int
-    cancel_type: str
-    role: str
-    times: tuple[int, ...]
-    statuses: tuple[str, ...]
-
-
-class CancellationBook:
-    """The cancellations of one shop (buyer requests and seller cancellations)."""
-
-    def __init__(self, ctx: ShopContext, orders: OrderBook) -> None:
-        self.ctx = ctx
-        self.orders = orders
-        self.codec = ctx.codec("4037", 10, 0x0E11)
-
-    def of_order(self, i: int) -> Cancellation | None:
-        """The cancellation of order ``i``, if it has one."""
-        lc = self.orders.lifecycle(i)
-        if lc.path != PATH_SHIP_CANCEL:
-            return None
-        cancel_time = lc.times[lc.statuses.index(CANCELLED)]
-        if lc.cancel_by == "SELLER":
-            return Cancellation(
-                i, "CANCEL", "SELLER", (cancel_time,), ("CANCELLATION_REQUEST_COMPLETE",)
-            )
-        return Cancellation(
-            i,
-            "BUYER_CANCEL",
-            "BUYER",
-            (lc.request_cancel_time, cancel_time),
-            ("CANCELLATION_REQUEST_PENDING", "CANCELLATION_REQUEST_COMPLETE"),
-        )
-
-    def render(self, c: Cancellation, t: int) -> dict:
-        """The cancellation as Search Cancellations serves it at ``t``."""
-        n = sum(1 for time in c.times if time <= t)
-        base = self.orders.base(c.order_index)
-        dec = self.ctx.region.decimals
-        currency = self.ctx.region.currency
-        d = Draws(base.draws_seed ^ 0xCA)
-        reason = d.pick(SELLER_CANCEL_REASONS if c.role == "SELLER" else BUYER_CANCEL_REASONS)
-        subtotal = sum(it.sale for it in base.items)
-        tax = base.product_tax + base.shipping_tax
-        shipping = (
-            base.shipping_original - base.shipping_seller_discount - base.shipping_platform_discount
-        )
-        total = subtotal + shipping + tax + base.retail_delivery_fee
-        catalog = self.orders.catalog
-        lines: list[dict[str, Any]] = []
-        for it in base.items:
-            product = catalog.products[it.sku.product_index]
-            lines.append(
-                {
-                    "cancel_line_item_id": f"{self.codec.encode(c.order_index)}{len(lines)}",
-                    "order_line_item_id": it.id,
-                    "sku_id": it.sku.id,
-                    "sku_name": f"{it.sku.attr_name}: {it.sku.attr_value}",
-                    "product_name": product.title,
-                    "seller_sku": it.sku.seller_sku,
-                    "refund_amount": {
-                        "currency": currency,
-                        "refund_total": money(it.sale + it.tax, dec),
-                        "refund_subtotal": money(it.sale, dec),
-                        "refund_tax": money(it.tax, dec),
-                    },
-                }
-            )
-        return {
-            "cancel_id": self.codec.encode(c.order_index),
-            "order_id": base.id,
-            "cancel_type": c.cancel_type,
-            "cancel_status": c.statuses[n - 1],
-            "role": c.role,
-            "create_time": c.times[0],
-            "update_time": c.times[n - 1],
-            "cancel_reason": reason.lower().replace(" ", "_"),
-            "cancel_reason_text": reason,
-            "refund_amount": {
-                "currency": currency,
-                "refund_total": money(total, dec),
-                "refund_subtotal": money(subtotal, dec),
-                "refund_shipping_fee": money(shipping, dec),
-                "refund_tax": money(tax, dec),
-                "retail_delivery_fee": money(base.retail_delivery_fee, dec),
-                "buyer_service_fee": money(0, dec),
-            },
-            "cancel_line_items": lines,
-        }

@@ -112,6 +112,15 @@ class SandboxControl:
         """A new seller with new shops: ``{"seller": {...}, "shops": [...]}``."""
         return self._call("POST", "/sandbox/sellers", {"shops": shops, **options})
 
+    def add_shop(self, open_id: str, **options: Any) -> dict:
+        """A shop joins a seller's authorization (``shop_id=``: a removed one comes back):
+        ``{"seller": {...}, "shop": {...}}``."""
+        return self._call("POST", f"/sandbox/sellers/{open_id}/shops", options)
+
+    def remove_shop(self, open_id: str, shop_id: str) -> dict:
+        """A shop leaves a seller's authorization: ``{"seller": {...}, "removed": {...}}``."""
+        return self._call("DELETE", f"/sandbox/sellers/{open_id}/shops/{shop_id}")
+
     def deauthorize(self, open_id: str) -> dict:
         """Revoke a seller's tokens and push SELLER_DEAUTHORIZATION for its shops."""
         return self._call("POST", f"/sandbox/sellers/{open_id}/deauthorize")

@@ -33,6 +33,7 @@ class ReturnQuery:
     statuses: frozenset[str] | None = None
     types: frozenset[str] | None = None
     buyers: frozenset[int] | None = None
+    proposed: frozenset[str] | None = None
     sort_field: str = "create_time"
     descending: bool = False
 
@@ -81,6 +82,8 @@ def select_returns(world: ShopWorld, q: ReturnQuery, t: int) -> Selection:
             continue
         if q.types is not None and lc.return_type not in q.types:
             continue
+        if q.proposed is not None and returns.proposed_type(k, lc, n) not in q.proposed:
+            continue
         keyed.append((updated if by_update else created, k))
     keyed.sort()
     return ListSelection([k for _, k in keyed], q.descending)
@@ -115,7 +118,7 @@ def select_products(world: ShopWorld, q: ProductQuery, t: int) -> Selection:
             continue
         if q.update_le is not None and updated > q.update_le:
             continue
-        if q.status is not None and catalog.status(p, n) != q.status:
+        if q.status is not None and catalog.status(p, n, t) != q.status:
             continue
         if q.seller_skus is not None and not any(s.seller_sku in q.seller_skus for s in p.skus):
             continue

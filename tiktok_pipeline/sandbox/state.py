@@ -9,7 +9,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 import numpy as np
@@ -127,6 +127,8 @@ class SandboxState:
         self.read_ahead: deque[Callable[[], object]] = deque(maxlen=64)
         self.worlds: list[ShopWorld] = []
         self.sellers: dict[str, SellerRecord] = {}
+        #: Shops removed from their seller's authorization, kept so that they can come back.
+        self.removed: dict[str, ShopWorld] = {}
         self._build()
 
     # -- sellers and shops --------------------------------------------------------------------
@@ -151,14 +153,9 @@ class SandboxState:
         shop_ids = []
         regions = []
         for slot in shop_slots:
-            code = region or cfg.regions[slot % len(cfg.regions)]
-            ctx = make_shop(cfg.seed, slot, code, open_id, self.anchor, cfg.days)
-            world = ShopWorld(ctx, orders, cfg.products_per_shop, cfg.days, cfg.return_every)
-            self.worlds.append(world)
-            self.by_shop_id[world.info.id] = world
-            self.by_cipher[world.info.cipher] = world
+            world = self.new_world(open_id, slot, region, orders)
             shop_ids.append(world.info.id)
-            regions.append(code)
+            regions.append(world.info.region)
         info = SellerInfo(
             open_id=open_id,
             seller_name=seller_name(cfg.seed, seller_slot),
@@ -179,10 +176,32 @@ class SandboxState:
             raise ValueError("orders_per_shop must be at least 1")
         with self.lock:
             seller_slot = max(r.slot for r in self.sellers.values()) + 1
-            first = max(w.slot for w in self.worlds) + 1
+            first = max(w.slot for w in [*self.worlds, *self.removed.values()]) + 1
             if first + shops > 900:
                 raise ValueError("the sandbox supports at most 900 shops")
             return self._add(seller_slot, list(range(first, first + shops)), region, orders)
+
+    def new_world(self, open_id: str, slot: int, region: str | None, orders: int) -> ShopWorld:
+        """Generate shop number ``slot`` of seller ``open_id`` and serve it."""
+        cfg = self.config
+        code = region or cfg.regions[slot % len(cfg.regions)]
+        ctx = make_shop(cfg.seed, slot, code, open_id, self.anchor, cfg.days)
+        world = ShopWorld(ctx, orders, cfg.products_per_shop, cfg.days, cfg.return_every)
+        self.serve(world)
+        return world
+
+    def serve(self, world: ShopWorld) -> None:
+        """Answer for ``world`` (its seller's shop list is the caller's business)."""
+        # Lookups first, the seller's list after: a reader never meets an id it cannot find.
+        self.worlds = [*self.worlds, world]
+        self.by_shop_id[world.info.id] = world
+        self.by_cipher[world.info.cipher] = world
+
+    def set_shop_ids(self, open_id: str, shop_ids: Sequence[str]) -> SellerInfo:
+        """Replace a seller's shop list (what GET /authorization/202309/shops answers)."""
+        record = self.sellers[open_id]
+        record.info = replace(record.info, shop_ids=tuple(shop_ids))
+        return record.info
 
     @property
     def shops(self) -> list[ShopInfo]:
@@ -249,9 +268,8 @@ class SandboxState:
         """Product ``j`` at ``t`` in a given shape as JSON bytes."""
         catalog = world.catalog
         p = catalog.products[j]
-        n, writes, _ = catalog.state(p, t)
         return self.render_cache.get_or_make(
-            ("p", world.slot, j, n, writes, shape, catalog.version),
+            ("p", world.slot, j, catalog.render_key(p, t), shape, catalog.version),
             lambda: dumps(catalog.render(p, t, shape)),
         )
 
@@ -387,7 +405,9 @@ class SandboxState:
         with self.lock:
             self.clock.reset()
             initial = self.config.shops
-            self.worlds = [w for w in self.worlds if w.slot < initial]
+            every = [*self.worlds, *self.removed.values()]
+            self.worlds = sorted((w for w in every if w.slot < initial), key=lambda w: w.slot)
+            self.removed = {}
             for world in self.worlds:
                 world.reset()
             self.by_shop_id = {w.info.id: w for w in self.worlds}
@@ -395,6 +415,10 @@ class SandboxState:
             self.sellers = {
                 open_id: r for open_id, r in self.sellers.items() if r.slot < self.config.sellers
             }
+            for open_id in self.sellers:  # shops added to or removed from a seller are undone
+                self.set_shop_ids(
+                    open_id, [w.info.id for w in self.worlds if w.info.open_id == open_id]
+                )
             self.webhooks.clear()
             self.dispatcher.clear()
             self.stats.reset()
@@ -415,6 +439,7 @@ class SandboxState:
                 "orders_start": self.anchor - self.config.days * 86400,
             },
             "shops": [w.info.as_dict() for w in self.worlds],
+            "removed_shops": [w.info.as_dict() for w in self.removed.values()],
             "sellers": [
                 {**r.info.as_dict(), "authorized": r.info.open_id not in self.auth.deauthorized}
                 for r in self.sellers.values()

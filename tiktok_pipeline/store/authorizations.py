@@ -34,6 +34,12 @@ from tiktok_pipeline.store.fencing import update_if_current
 from tiktok_pipeline.store.models import Authorization, Shop, ShopStatus
 from tiktok_pipeline.store.schema import tiktok_authorizations as auth_t
 from tiktok_pipeline.store.schema import tiktok_shops as shop_t
+from tiktok_pipeline.store.shop_lists import (
+    ShopListChange,
+    apply_shop_list,
+    listed_shop_values,
+    update_shop_list,
+)
 from tiktok_pipeline.store.token_keys import cipher_for
 
 log = logging.getLogger(__name__)
@@ -72,7 +78,7 @@ class AuthorizationRecords:
 
         Returns:
             The authorization and the listed shops, all active. Shops that were linked to this
-            ``open_id`` before but are no longer listed are marked ``deauthorized``.
+            ``open_id`` before but are no longer listed are marked ``departed``.
         """
         open_id = token_data.get("open_id")
         if not open_id:
@@ -86,13 +92,7 @@ class AuthorizationRecords:
                     f"token data has no {key}: pass the `data` object of TikTok's token/get "
                     "response"
                 )
-        shop_ids = []
-        for shop in shops:
-            if not shop.get("id"):
-                raise ValueError(
-                    "a shop without an id: pass `data.shops` of GET /authorization/202309/shops"
-                )
-            shop_ids.append(str(shop["id"]))
+        listed_shop_values(shops)  # refuse a bad list before anything is written
         now = utcnow()
         values = {
             "open_id": str(open_id),
@@ -118,59 +118,43 @@ class AuthorizationRecords:
                 index_elements=[auth_t.c.open_id], set_=values
             )
             authorization_id = conn.execute(statement.returning(auth_t.c.id)).scalar_one()
-            for shop in shops:
-                shop_values = {
-                    "name": shop.get("name"),
-                    "code": shop.get("code"),
-                    "region": shop.get("region"),
-                    "seller_type": shop.get("seller_type"),
-                    "cipher": shop.get("cipher"),
-                    "authorization_id": authorization_id,
-                    "status": ShopStatus.ACTIVE.value,
-                    "status_reason": None,
-                    "updated_at": now,
-                    "deauthorized_at": None,
-                }
-                _check_fits(shop_t, {"id": str(shop["id"]), **shop_values})
-                insert = upsert_insert(conn, shop_t)
-                conn.execute(
-                    insert.values(
-                        id=str(shop["id"]), created_at=now, **shop_values
-                    ).on_conflict_do_update(index_elements=[shop_t.c.id], set_=shop_values)
-                )
-            dropped = (
-                sa.update(shop_t)
-                .where(shop_t.c.authorization_id == authorization_id)
-                .where(shop_t.c.status != ShopStatus.DEAUTHORIZED.value)
-            )
-            if shop_ids:
-                dropped = dropped.where(shop_t.c.id.not_in(shop_ids))
-            result = conn.execute(
-                dropped.values(
-                    status=ShopStatus.DEAUTHORIZED.value,
-                    status_reason=(
-                        f"not in the seller's authorization of {now:%Y-%m-%d %H:%M} UTC "
-                        f"(open_id {open_id}); the seller must authorize this shop again"
-                    ),
-                    deauthorized_at=now,
-                    updated_at=now,
-                )
-            )
-            if result.rowcount:
-                log.info(
-                    "authorization %s (open_id %s) no longer covers %d shop(s): deauthorized",
-                    authorization_id,
-                    open_id,
-                    result.rowcount,
-                )
+            change = apply_shop_list(conn, authorization_id, str(open_id), shops, now)
         log.info(
             "saved authorization %s (open_id %s) for shops %s",
             authorization_id,
             open_id,
-            ", ".join(shop_ids) or "(none)",
+            ", ".join(change.listed) or "(none)",
         )
         authorization = self.get_authorization(authorization_id)
-        return authorization, [self.get_shop(shop_id) for shop_id in shop_ids]
+        listed = [str(shop["id"]) for shop in shops]
+        return authorization, [self.get_shop(shop_id) for shop_id in dict.fromkeys(listed)]
+
+    def update_shop_list(
+        self,
+        authorization: int | str,
+        shops: Sequence[Mapping[str, Any]],
+        *,
+        consented_at: datetime | None = None,
+    ) -> ShopListChange:
+        """Apply an authorization's current shop list (no new consent), in one transaction.
+
+        Listed shops become (or stay) active under the authorization, their name, code, region,
+        seller type and cipher refreshed; its shops no longer listed become ``departed``
+        with a reason saying they left the shop list. Tokens are not touched.
+
+        Args:
+            authorization: the authorization's id, or its ``open_id`` (a string).
+            shops: ``data.shops`` of GET /authorization/202309/shops, called with its token.
+            consented_at: the ``authorized_at`` the caller saw before calling TikTok; when the
+                seller consented again since, that consent's list is newer and nothing is
+                written.
+
+        Returns:
+            What changed; ``skipped`` says why nothing was written when the authorization is
+            no longer active (or was renewed meanwhile). UnknownAuthorizationError when the
+            store has no such authorization.
+        """
+        return update_shop_list(self.engine, authorization, shops, consented_at=consented_at)
 
     def get_shop(self, shop_id: str) -> Shop:
         """The shop with this TikTok shop id; UnknownShopError (naming the known ids) if none."""
@@ -245,12 +229,17 @@ class AuthorizationRecords:
     ) -> None:
         """Set an authorization's status and its shops' status.
 
-        ``deauthorized`` applies to every shop of the authorization; ``needs_reauth`` to its
-        active shops; going back to ``active`` reactivates the shops that were
-        ``needs_reauth``. Shops that left the seller's consent (``deauthorized``) come back only
-        with a new authorization.
+        ``deauthorized`` applies to every shop of the authorization but the ``departed`` ones
+        (no longer in its shop list); ``needs_reauth`` to its active shops; going back to
+        ``active`` reactivates the shops that were ``needs_reauth``. Shops that left the
+        seller's consent (``deauthorized``, ``departed``) come back only with a shop list that
+        names them. An authorization is never ``departed`` (ValueError).
         """
         new = ShopStatus.parse(status)
+        if new is ShopStatus.DEPARTED:
+            raise ValueError(
+                "an authorization cannot be departed, only its shops: use set_shop_status"
+            )
         now = utcnow()
         with self.engine.begin() as conn:
             result = conn.execute(
@@ -265,6 +254,8 @@ class AuthorizationRecords:
                 shops = shops.where(shop_t.c.status == ShopStatus.NEEDS_REAUTH.value)
             elif new is ShopStatus.NEEDS_REAUTH:
                 shops = shops.where(shop_t.c.status == ShopStatus.ACTIVE.value)
+            else:
+                shops = shops.where(shop_t.c.status != ShopStatus.DEPARTED.value)
             conn.execute(shops.values(**self._shop_status_values(new, reason, now)))
         log.info("authorization %s is now %s", authorization_id, new.value)
 
@@ -384,8 +375,8 @@ class AuthorizationRecords:
 
         The expiry is checked again inside the transaction, so an authorization the seller
         renewed in the meantime stays. The deleted authorizations' shops are kept, unlinked,
-        and marked ``needs_reauth`` (``deauthorized`` shops stay so): they are still the
-        user's shops and only a new consent brings them back.
+        and marked ``needs_reauth`` (``deauthorized`` and ``departed`` shops stay so): they are
+        still the user's shops and only a new consent brings them back.
 
         Returns:
             The deleted authorization ids, each with the ids of the shops it had.
@@ -426,7 +417,11 @@ class AuthorizationRecords:
                 conn.execute(
                     sa.update(shop_t)
                     .where(shop_t.c.authorization_id == row.id)
-                    .where(shop_t.c.status != ShopStatus.DEAUTHORIZED.value)
+                    .where(
+                        shop_t.c.status.not_in(
+                            [ShopStatus.DEAUTHORIZED.value, ShopStatus.DEPARTED.value]
+                        )
+                    )
                     .values(
                         status=ShopStatus.NEEDS_REAUTH.value, status_reason=reason, updated_at=stamp
                     )

@@ -9,11 +9,18 @@ from typing import Any
 
 
 class ShopStatus(StrEnum):
-    """Whether the store can get tokens for a shop or an authorization."""
+    """Whether the store can get tokens for a shop or an authorization.
+
+    ``needs_reauth`` and ``deauthorized`` need the seller to authorize the app again;
+    ``departed`` (shops only) means the seller's authorization no longer lists the shop (the
+    seller removed it from the app, or it left the seller): nothing to fix, it becomes active
+    again when a shop list names it.
+    """
 
     ACTIVE = "active"
     NEEDS_REAUTH = "needs_reauth"
     DEAUTHORIZED = "deauthorized"
+    DEPARTED = "departed"
 
     @classmethod
     def parse(cls, value: str) -> ShopStatus:

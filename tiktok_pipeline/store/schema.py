@@ -27,7 +27,10 @@ metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 #: Autoincrement keys that may grow past 2**31 (SQLite only autoincrements INTEGER keys).
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
+#: An authorization's statuses; a shop may also be ``departed`` (no longer in its
+#: authorization's shop list), which an authorization never is.
 STATUSES = ("active", "needs_reauth", "deauthorized")
+SHOP_STATUSES = (*STATUSES, "departed")
 INBOX_STATUSES = ("pending", "processing", "processed", "failed", "ignored")
 
 
@@ -83,7 +86,7 @@ tiktok_shops = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("deauthorized_at", UTCDateTime),
-    sa.CheckConstraint(_in("status", STATUSES), name="status"),
+    sa.CheckConstraint(_in("status", SHOP_STATUSES), name="status"),
 )
 
 tiktok_requests = sa.Table(

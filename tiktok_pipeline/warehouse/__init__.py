@@ -1,7 +1,9 @@
-"""The warehouse: analytic tables of TikTok orders, products and returns.
+"""The warehouse: analytic tables of TikTok orders, products, returns, cancellations and
+finance (statements, their transactions, payments, withdrawals, unsettled transactions).
 
 Turns TikTok JSON objects (exactly as the API returns them) into typed rows and writes them in
-bulk, newest ``update_time`` wins. Knows neither HTTP nor Dagster.
+bulk, newest ``update_time`` wins (finance objects have none: changed content replaces them).
+Knows neither HTTP nor Dagster.
 
     wh = Warehouse.from_url()
     with wh.begin() as tx:
@@ -14,13 +16,20 @@ from tiktok_pipeline.warehouse.engine import warehouse_engine
 from tiktok_pipeline.warehouse.ledger import LedgerEntry
 from tiktok_pipeline.warehouse.migrate import MIGRATIONS_DIR, VERSION_TABLE
 from tiktok_pipeline.warehouse.objects import (
+    CANCELLATION_TABLES,
     ORDER_TABLES,
+    PAYMENT_TABLES,
     PRODUCT_TABLES,
     RETURN_TABLES,
+    STATEMENT_TABLES,
+    STATEMENT_TRANSACTION_TABLES,
+    UNSETTLED_TABLES,
+    WITHDRAWAL_TABLES,
     ObjectTables,
 )
 from tiktok_pipeline.warehouse.result import LoadResult, TableCounts
 from tiktok_pipeline.warehouse.schema import metadata
+from tiktok_pipeline.warehouse.snapshots import replace_shop_rows
 from tiktok_pipeline.warehouse.warehouse import (
     Warehouse,
     WarehouseTransaction,
@@ -28,11 +37,17 @@ from tiktok_pipeline.warehouse.warehouse import (
 )
 
 __all__ = [
+    "CANCELLATION_TABLES",
     "MIGRATIONS_DIR",
     "ORDER_TABLES",
+    "PAYMENT_TABLES",
     "PRODUCT_TABLES",
     "RETURN_TABLES",
+    "STATEMENT_TABLES",
+    "STATEMENT_TRANSACTION_TABLES",
+    "UNSETTLED_TABLES",
     "VERSION_TABLE",
+    "WITHDRAWAL_TABLES",
     "LedgerEntry",
     "LoadResult",
     "ObjectTables",
@@ -40,6 +55,7 @@ __all__ = [
     "Warehouse",
     "WarehouseTransaction",
     "metadata",
+    "replace_shop_rows",
     "upgrade_warehouse",
     "warehouse_engine",
 ]

@@ -86,16 +86,30 @@ InsertT = TypeVar("InsertT", bound=Any)
 
 
 def guarded_upsert(insert: InsertT, table: sa.Table) -> InsertT:
-    """``ON CONFLICT DO UPDATE`` only when the stored row is not newer and not identical."""
+    """``ON CONFLICT DO UPDATE`` only when the stored row is not newer and not identical.
+
+    A table without ``update_time`` (the finance tables) has no "newer": any other content
+    replaces the stored row.
+    """
     excluded = insert.excluded
-    newer_or_equal = sa.or_(
-        table.c.update_time.is_(None), table.c.update_time <= excluded.update_time
-    )
+    changed = table.c._row_hash != excluded._row_hash
+    if "update_time" in table.c:
+        newer_or_equal = sa.or_(
+            table.c.update_time.is_(None), table.c.update_time <= excluded.update_time
+        )
+        changed = sa.and_(newer_or_equal, changed)
     return insert.on_conflict_do_update(
         index_elements=list(table.primary_key.columns),
         set_={c.name: excluded[c.name] for c in table.columns if not c.primary_key},
-        where=sa.and_(newer_or_equal, table.c._row_hash != excluded._row_hash),
+        where=changed,
     )
+
+
+def update_time_of(table: sa.Table) -> sa.ColumnElement[Any]:
+    """The table's ``update_time`` column, or NULL for a table without one."""
+    if "update_time" in table.c:
+        return table.c.update_time
+    return sa.null().label("update_time")
 
 
 def replacing_upsert(insert: InsertT, table: sa.Table) -> InsertT:

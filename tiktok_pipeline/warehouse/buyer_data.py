@@ -3,7 +3,8 @@
 Pure functions: no database. :func:`without_buyer_data` is what both the retention purge and
 the loader (for an order already purged) store instead of the order as TikTok sent it.
 
-Removed: the buyer's e-mail, message, nickname and tax id (``cpf``, ``cpf_name``), and from
+Removed: the buyer's e-mail, message, nickname, avatar (a link to their TikTok profile
+picture) and tax id (``cpf``, ``cpf_name``), and from
 ``recipient_address`` everything but coarse geography. Kept: the ``user_id`` (TikTok's
 pseudonymous buyer id, which names nobody outside TikTok and counts repeat buyers), the
 region, post town and the district levels down to the city, and every id, amount, status,
@@ -15,7 +16,14 @@ from __future__ import annotations
 from typing import Any
 
 #: Top-level order fields that identify or describe the buyer.
-BUYER_FIELDS = ("buyer_email", "buyer_message", "buyer_nickname", "cpf", "cpf_name")
+BUYER_FIELDS = (
+    "buyer_email",
+    "buyer_message",
+    "buyer_nickname",
+    "buyer_avatar",
+    "cpf",
+    "cpf_name",
+)
 #: The only ``recipient_address`` fields kept: country/region and city-level geography.
 KEPT_ADDRESS_FIELDS = ("region_code", "post_town", "district_info")
 #: ``district_info`` levels kept: L0 country, L1 state or province, L2 county or city,

@@ -67,6 +67,11 @@ def money_column(name: str, description: str) -> sa.Column:
     return sa.Column(name, Money(), comment=f"{description} Exact decimal, in `currency`.")
 
 
+def decimal_column(name: str, description: str) -> sa.Column:
+    """An exact decimal that is not an amount of the row's currency (e.g. an exchange rate)."""
+    return sa.Column(name, Money(), comment=f"{description} Exact decimal.")
+
+
 def currency_column(description: str = "") -> sa.Column:
     """The row's ISO 4217 `currency` column."""
     origin = f" ({description})" if description else ""
@@ -102,7 +107,8 @@ def raw_column(entity: str, children: str) -> sa.Column:
         "raw",
         RawJSON(),
         nullable=False,
-        comment=f"The {entity} exactly as TikTok sent it (JSON text with sorted keys; `json` on "
+        comment=f"Every field of the {entity} TikTok sent, values unchanged, as JSON text with "
+        "sorted keys and no spaces (TikTok's key order and spacing are not kept; `json` on "
         f"Postgres), including fields that have no column of their own and its {children}.",
     )
 

@@ -62,6 +62,27 @@ JOIN tiktok_products AS p ON p.shop_id = i.shop_id AND p.id = i.product_id
 ORDER BY p.shop_id, p.title, s.seller_sku, i.sku_id, i.warehouse_id""",
     ),
     (
+        "Payouts of the last month: payments paid in the 30 days up to the newest payout",
+        """\
+SELECT shop_id, currency, COUNT(*) AS payouts, SUM(amount) AS paid_out,
+       SUM(reserve_amount) AS held_in_reserve
+FROM tiktok_payments
+WHERE status = 'PAID'
+  AND paid_time > (SELECT MAX(paid_time) FROM tiktok_payments) - 30 * 86400
+GROUP BY shop_id, currency
+ORDER BY shop_id, currency""",
+    ),
+    (
+        "Fees per order: the 20 settled orders that paid the most in fees and taxes",
+        """\
+SELECT shop_id, order_id, currency, revenue_amount, platform_commission_amount,
+       transaction_fee_amount, affiliate_commission_amount, other_fees_amount, tax_amount,
+       fee_tax_amount, settlement_amount, payment_id
+FROM tiktok_order_settlements
+ORDER BY fee_tax_amount, shop_id, order_id
+LIMIT 20""",
+    ),
+    (
         "Synced windows where TikTok's total_count and what arrived disagree",
         """\
 SELECT shop_id, entity, window_start, window_end, api_total_count, items_received,
@@ -139,17 +160,21 @@ database (`TIKTOK_DATABASE_URL`, a SQLite file unless set). Create or update the
   `WHERE days_ago < 7` is the last 7 days on every backend. Do not write
   `day >= CURRENT_DATE - 7`: on SQLite `CURRENT_DATE - 7` is a number (`'2026-12-03' - 7` is
   2019), every day's text compares greater than it, and every day is kept.
-- **Quantities** are integers. TikTok sends one order line item per unit sold (there is no
-  quantity field), so `quantity` is 1 and counting line items counts units.
+- **Quantities** are integers. TikTok's 202309 order line item has no quantity field; in
+  practice each line item is one unit sold, so `quantity` is 1 (a `quantity` TikTok sent
+  would be used instead). `SUM(quantity)` counts units either way.
 - **Text.** TikTok's empty string means "not set" and is stored as NULL.
-- **`raw`** is the entity exactly as the API returned it, including fields without a column:
-  its canonical JSON text (sorted keys, no spaces), the text `_row_hash` is computed from.
+- **`raw`** holds every field of the entity the API returned, values unchanged, including
+  fields without a column, as canonical JSON text (sorted keys, no spaces: TikTok's key order
+  and spacing are not kept), the text `_row_hash` is computed from.
   It is `json` on Postgres (kept as text; cast it to `jsonb` for containment operators or a
   GIN index) and JSON text on SQLite. Query it with `raw->'payment'->>'tax'` on Postgres or
-  `json_extract(raw, '$.payment.tax')` on SQLite. Only orders, products and returns have a
-  `raw`: the JSON of a line item, SKU or return line item is the matching element of its
+  `json_extract(raw, '$.payment.tax')` on SQLite. Only the tables of whole TikTok objects
+  (orders, products, returns, cancellations and the finance tables) have a `raw`: the JSON of
+  a line item, SKU or return or cancellation line item is the matching element of its
   parent's array (`tiktok_orders.raw->'line_items'`, `tiktok_products.raw->'skus'`,
-  `tiktok_returns.raw->'return_line_items'`). For example, the JSON of every line item
+  `tiktok_returns.raw->'return_line_items'`,
+  `tiktok_cancellations.raw->'cancel_line_items'`). For example, the JSON of every line item
   with the order's `update_time`, on Postgres:
   `SELECT o.shop_id, o.id AS order_id, o.update_time, li AS line_item FROM tiktok_orders o
   CROSS JOIN json_array_elements(o.raw->'line_items') AS li` (add `WHERE li->>'id' = ...`
@@ -158,24 +183,82 @@ database (`TIKTOK_DATABASE_URL`, a SQLite file unless set). Create or update the
   pipeline last wrote the row (UTC); it does not move when a sync finds identical data.
   **`_source`** says what wrote the row last: `poll` (a scheduled or backfill sync of a time
   window, the source of truth) or `webhook` (a refresh triggered by a TikTok push).
-- **Newest wins.** A stored order, product or return is replaced only by a version with the
-  same or a newer `update_time`; a late or replayed older payload is ignored. Child rows
-  (line items, SKUs, inventory, return line items) are replaced together with their parent,
-  in the same transaction: an order that loses a line item loses that row.
-- **Nothing is deleted** but child rows being replaced: TikTok does not delete orders or
-  returns, and a product deleted on TikTok keeps its row, with `status = 'DELETED'` once a
-  sync sees that version.
+- **Newest wins.** A stored order, product, return or cancellation is replaced only by a
+  version with the same or a newer `update_time`; a late or replayed older payload is
+  ignored. Child rows (line items, SKUs, inventory, return and cancellation line items) are
+  replaced together with their parent, in the same transaction: an order that loses a line
+  item loses that row. Finance objects have no `update_time`: the newest sync's version
+  replaces a row whose content changed (a statement's `payment_status`, for instance).
+- **Nothing is deleted** but child rows being replaced, and the rows of
+  `tiktok_unsettled_transactions`, a snapshot each sync replaces (a settled order leaves it):
+  TikTok does not delete orders or returns, and a product deleted on TikTok keeps its row,
+  with `deleted_at` set (and `status = 'DELETED'` once a sync sees that version).
 - **Buyer data retention.** An order keeps its buyer's personal data (`recipient_address`
   name, phone, street lines, postal code; `buyer_email`, `buyer_message`, `buyer_nickname`,
-  `cpf`, `cpf_name`) in `raw` until `TIKTOK_BUYER_DATA_RETENTION_DAYS` (default 90; `off`
-  keeps it) after it is COMPLETED or CANCELLED (its last `update_time`): then the weekly
-  `tiktok_buyer_data_retention_job` removes those keys from `raw`, maps the typed columns
-  again from what is left and sets `_buyer_data_purged_at`. `tiktok-pipeline buyers purge
-  --buyer-user-id ID` does the same at once for every order of one buyer (deletion
-  requests). Ids (`buyer_user_id` too: TikTok's pseudonymous buyer id), amounts, statuses,
+  `buyer_avatar`, `cpf`, `cpf_name`) in `raw` until `TIKTOK_BUYER_DATA_RETENTION_DAYS`
+  (default 90; `off` keeps it) after it is COMPLETED or CANCELLED (its last `update_time`):
+  then the weekly `tiktok_buyer_data_retention_job` removes those keys from `raw`, maps the
+  typed columns again from what is left and sets `_buyer_data_purged_at`. `tiktok-pipeline
+  buyers purge --buyer-user-id ID` does the same at once for every order of one buyer
+  (deletion requests). Ids (`buyer_user_id` too: TikTok's pseudonymous buyer id), amounts, statuses,
   times, line items, `region_code` and `district_info` down to the city stay, so every count
   and total is unchanged; later syncs of a purged order store it purged.
 """
+
+
+FINANCE = """\
+TikTok settles an order some days after it is delivered. Every day at 00:00 UTC it issues one
+**statement** per shop (`tiktok_statements`) holding the **transactions** settled the day
+before (`tiktok_statement_transactions`, linked by `statement_id`): one `ORDER` transaction
+per settled order and the adjustments (reimbursements, chargebacks, ...; an adjustment's
+`associated_order_id` names the order it concerns). TikTok pays statements out to the
+seller's bank account in **payments** (`tiktok_payments`, linked by
+`tiktok_statements.payment_id`), keeping `reserve_amount` back. **Withdrawals**
+(`tiktok_withdrawals`) are the movements of the seller's TikTok balance (withdrawals,
+settlements, transfers, reversals). Orders delivered but not settled yet are in
+`tiktok_unsettled_transactions` with estimated amounts; each sync replaces that snapshot.
+
+Amounts are signed, in the row's `currency`: what TikTok keeps (fees, taxes, shipping costs)
+is negative. They add up exactly, and the warehouse's asset checks watch the last two:
+
+- a transaction: `settlement_amount = revenue_amount + fee_tax_amount + shipping_cost_amount
+  + adjustment_amount`, where `fee_tax_amount` is the seven fee columns (`platform_commission`
+  ... `fee_per_item_sold`) + `other_fees_amount` (fees TikTok adds that have no column) +
+  `tax_amount` (every tax; `vat`, `gst` and `sst_amount` are parts of it). `revenue_amount`
+  and `shipping_cost_amount` are likewise their breakdown columns plus
+  `other_revenue_amount` / `other_shipping_cost_amount`;
+- a statement: its `settlement_amount` is the sum of its transactions' `settlement_amount`;
+- a payment: `amount + reserve_amount` is the sum of the `settlement_amount` of the
+  statements it pays out.
+
+**Reconciling an order to its payout.** `tiktok_order_settlements` has one row per settled
+order: what it paid the seller (its ORDER transactions plus the adjustments tied to it), fee
+by fee, the statement of its ORDER transaction and the payment of that statement
+(`payment_id`, `payment_status`, `paid_at`). Join it to `tiktok_orders` on
+`(shop_id, order_id)` to set the buyer's payment beside the seller's settlement; follow
+`payment_id` to `tiktok_payments` for the bank payout. An order without a row is not settled
+yet: its estimate is in `tiktok_unsettled_transactions`.
+"""
+
+TABLE_ORDER = (
+    "tiktok_orders",
+    "tiktok_order_line_items",
+    "tiktok_products",
+    "tiktok_product_skus",
+    "tiktok_product_sku_inventory",
+    "tiktok_returns",
+    "tiktok_return_line_items",
+    "tiktok_cancellations",
+    "tiktok_cancellation_line_items",
+    "tiktok_sync_ledger",
+)
+FINANCE_TABLES = (
+    "tiktok_statements",
+    "tiktok_statement_transactions",
+    "tiktok_payments",
+    "tiktok_withdrawals",
+    "tiktok_unsettled_transactions",
+)
 
 
 def markdown_cell(value: object) -> str:
@@ -211,18 +294,13 @@ def _table_section(table: sa.Table, *, is_view: bool = False) -> list[str]:
 def render_data_dictionary() -> str:
     """The whole data dictionary as Markdown."""
     lines = [INTRODUCTION, "## Tables", ""]
-    for name in (
-        "tiktok_orders",
-        "tiktok_order_line_items",
-        "tiktok_products",
-        "tiktok_product_skus",
-        "tiktok_product_sku_inventory",
-        "tiktok_returns",
-        "tiktok_return_line_items",
-        "tiktok_sync_ledger",
-    ):
+    for name in TABLE_ORDER:
+        lines += _table_section(schema.TABLES[name])
+    lines += ["## Finance", "", FINANCE]
+    for name in FINANCE_TABLES:
         lines += _table_section(schema.TABLES[name])
     lines += ["## Views", ""]
+    lines += _table_section(schema.order_settlements, is_view=True)
     lines += _table_section(schema.daily_sales, is_view=True)
     lines += [
         "`refunds` counts a return on the UTC day it was requested (`tiktok_returns.created_at`),"

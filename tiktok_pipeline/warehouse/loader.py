@@ -8,7 +8,8 @@
 3. Per batch of 1,000: serialize each object canonically and hash it (the text is also its
    ``raw``), then classify it: unchanged (same hash: nothing is written, not even
    ``_synced_at``), stale (older than the stored version: ignored), new (no stored version)
-   or changed (same or newer update_time, other content). Only new and changed objects are
+   or changed (same or newer update_time, other content; for a table without update_time,
+   such as the finance tables, any other content). Only new and changed objects are
    mapped to rows and packed for the driver.
 4. The backend's writer (see :mod:`~tiktok_pipeline.warehouse.writers`) writes them so that
    not even a concurrent writer can make a row go back in time, deletes the children of the
@@ -168,7 +169,7 @@ def load(
         stored: dict[str, tuple[int | None, str]] = {}
         for batch in batches:
             keys = [i.key for i in batch]
-            stored.update(writer.stored_versions(spec.table, spec.key, keys))
+            stored.update(writer.stored_versions(spec.table, spec.key_column, keys))
         # Orders whose buyer data was purged are stored purged again (see retention.py).
         purged = retention.purged_keys(connection, spec.table, shop_id, list(stored))
         plans = (_plan(spec, ctx, writer, batch, stored, purged, counts) for batch in batches)
@@ -252,7 +253,7 @@ def _write(writer: Writer, spec: ObjectTables, ctx: Context, batch: Batch) -> _O
     outcome = _Outcome()
     if not batch.parents:
         return outcome
-    written = writer.write(spec.table, spec.key, spec.children, batch)
+    written = writer.write(spec.table, spec.key_column, spec.children, batch)
     outcome.inserted, outcome.updated = len(written.inserted), len(written.updated)
     outcome.changed = written.inserted + written.updated
     outcome.children = written.children
@@ -268,7 +269,7 @@ def _recount_lost_races(
 
     Its version won because it is newer or identical: ours counts as stale or unchanged.
     """
-    now_stored = writer.stored_versions(spec.table, spec.key, [p.key for p in lost])
+    now_stored = writer.stored_versions(spec.table, spec.key_column, [p.key for p in lost])
     for prepared in lost:
         version = now_stored.get(prepared.key)
         if version is not None and version[1] == prepared.row["_row_hash"]:

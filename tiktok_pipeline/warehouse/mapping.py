@@ -126,6 +126,9 @@ ORDER_PAYMENT = (
     "small_order_fee",
     "buyer_service_fee",
     "handling_fee",
+    "payment_platform_discount",
+    "payment_discount_service_fee",
+    "distance_fee",
 )
 LINE_ITEM_TEXT = (
     "product_id",
@@ -140,32 +143,17 @@ LINE_ITEM_TEXT = (
     "cancel_reason",
     "cancel_user",
 )
-LINE_ITEM_MONEY = ("sale_price", "original_price", "platform_discount", "seller_discount")
+LINE_ITEM_MONEY = (
+    "sale_price",
+    "original_price",
+    "platform_discount",
+    "seller_discount",
+    "shipping_vat_amount",
+)
+#: Every exact decimal of a line item: its amounts and the shipping VAT rate (a fraction).
+LINE_ITEM_DECIMALS = (*LINE_ITEM_MONEY, "shipping_vat_rate")
+PRODUCT_TEXT = ("title", "status", "listing_quality_tier", "product_status")
 PRODUCT_TIMES = (("create_time", "created_at"), ("update_time", "updated_at"))
-RETURN_TIMES = PRODUCT_TIMES
-RETURN_TEXT = (
-    "order_id",
-    "return_type",
-    "return_status",
-    "role",
-    "arbitration_status",
-    "return_reason",
-    "return_reason_text",
-    "shipment_type",
-    "handover_method",
-    "return_method",
-    "combined_return_id",
-)
-RETURN_REFUND = (
-    "refund_total",
-    "refund_subtotal",
-    "refund_shipping_fee",
-    "refund_tax",
-    "retail_delivery_fee",
-    "buyer_service_fee",
-)
-RETURN_LINE_TEXT = ("order_line_item_id", "sku_id", "sku_name", "product_name", "seller_sku")
-RETURN_LINE_REFUND = ("refund_total", "refund_subtotal", "refund_shipping_fee", "refund_tax")
 
 
 def _slow(converter: Callable[[Any], Any], data: dict[str, Any], path: str, key: str) -> Any:
@@ -341,7 +329,7 @@ def order_rows(data: dict[str, Any], ctx: Context, serialized: Serialized) -> Pr
         _texts(child, item, LINE_ITEM_TEXT, path)
         quantity = _integer(item, "quantity", path)
         child["quantity"] = 1 if quantity is None else quantity
-        _amounts(child, item, LINE_ITEM_MONEY, path)
+        _amounts(child, item, LINE_ITEM_DECIMALS, path)
         _flags(child, item, ("is_gift",), path)
         _times(child, item, _LINE_ITEM_RTS, path)
         child["_synced_at"] = synced_at
@@ -359,13 +347,37 @@ def _list_price(sku: dict[str, Any], path: str) -> Decimal | None:
     return price["list_price"]
 
 
+def deleted_at(product_row: Row) -> datetime | None:
+    """When a mapped product was deleted: its ``updated_at`` if its status is ``DELETED``
+    (TikTok moves ``update_time`` to the deletion), else None. A deleted product without an
+    update time is dated at the epoch rather than left looking alive."""
+    if product_row.get("status") != "DELETED":
+        return None
+    return product_row.get("updated_at") or EPOCH
+
+
 def product_rows(data: dict[str, Any], ctx: Context, serialized: Serialized) -> Prepared:
-    """Rows of ``tiktok_products``, its SKUs and their per-warehouse inventory."""
+    """Rows of ``tiktok_products``, its SKUs and their per-warehouse inventory.
+
+    A product with status ``DELETED`` gets ``deleted_at`` = its update time, on the product and
+    on each SKU row (see :func:`deleted_at`); any other status clears it, so a product TikTok
+    restores is no longer marked deleted.
+    """
     product_id = _required_id(data, "id", "the product", "")
     shop_id, synced_at, source = ctx.shop_id, ctx.synced_at, ctx.source
     row: Row = {"shop_id": shop_id, "id": product_id}
-    _texts(row, data, ("title", "status", "listing_quality_tier"), "")
+    _texts(row, data, PRODUCT_TEXT, "")
+    audit = _object(data.get("audit"), "audit.")
+    audit_status = audit.get("status")
+    if audit_status.__class__ is not str:
+        audit_status = _slow(convert.text, audit, "audit.", "status")
+    row["audit_status"] = audit_status or None
+    failed = data.get("audit_failed_reasons")
+    row["audit_failed_reasons"] = (
+        None if failed is None else _items(data, "audit_failed_reasons", "")
+    )
     _times(row, data, PRODUCT_TIMES, "")
+    gone_at = row["deleted_at"] = deleted_at(row)
     sales_regions = data.get("sales_regions")
     row["sales_regions"] = None if sales_regions is None else _items(data, "sales_regions", "")
     _flags(row, data, ("is_not_for_sale", "has_draft"), "")
@@ -409,6 +421,7 @@ def product_rows(data: dict[str, Any], ctx: Context, serialized: Serialized) -> 
                 }
             sku_row["total_quantity"] = total
             sku_row["warehouse_count"] = len(inventory)
+        sku_row["deleted_at"] = gone_at
         sku_row["_synced_at"] = synced_at
         sku_row["_source"] = source
         sku_rows[sku_id] = sku_row
@@ -422,39 +435,14 @@ def product_rows(data: dict[str, Any], ctx: Context, serialized: Serialized) -> 
     )
 
 
-def return_rows(data: dict[str, Any], ctx: Context, serialized: Serialized) -> Prepared:
-    """Rows of ``tiktok_returns`` and ``tiktok_return_line_items`` for one return object."""
-    return_id = _required_id(data, "return_id", "the return", "")
-    shop_id, synced_at, source = ctx.shop_id, ctx.synced_at, ctx.source
-    row: Row = {"shop_id": shop_id, "return_id": return_id}
-    _texts(row, data, RETURN_TEXT, "")
-    _times(row, data, RETURN_TIMES, "")
-    refund = _object(data.get("refund_amount"), "refund_amount.")
-    _texts(row, refund, ("currency",), "refund_amount.")
-    _amounts(row, refund, RETURN_REFUND, "refund_amount.")
-    _flags(row, data, ("can_buyer_keep_item", "is_combined_return"), "")
-    lines = _items(data, "return_line_items", "")
-    row["line_item_count"] = len(lines)
-    _finish(row, ctx, serialized)
-
-    order_id = row["order_id"]
-    children = []
-    for index, line in enumerate(lines):
-        path = f"return_line_items[{index}]."
-        line = _object(line, path)
-        child: Row = {
-            "shop_id": shop_id,
-            "return_line_item_id": _required_id(
-                line, "return_line_item_id", f"return_line_items[{index}]", path
-            ),
-            "return_id": return_id,
-            "order_id": order_id,
-        }
-        _texts(child, line, RETURN_LINE_TEXT, path)
-        line_refund = _object(line.get("refund_amount"), f"{path}refund_amount.")
-        _texts(child, line_refund, ("currency",), f"{path}refund_amount.")
-        _amounts(child, line_refund, RETURN_LINE_REFUND, f"{path}refund_amount.")
-        child["_synced_at"] = synced_at
-        child["_source"] = source
-        children.append(child)
-    return Prepared(return_id, row, {"tiktok_return_line_items": children})
+# The field readers under public names, for the mappings of the other objects
+# (return_mapping.py, cancellation_mapping.py, finance_mapping.py).
+read_texts = _texts
+read_amounts = _amounts
+read_times = _times
+read_flags = _flags
+read_object = _object
+read_items = _items
+read_field = _slow
+required_id = _required_id
+finish_row = _finish

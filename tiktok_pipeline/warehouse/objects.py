@@ -15,16 +15,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tiktok_pipeline.warehouse import schema
+from tiktok_pipeline.warehouse import finance_mapping, schema
 from tiktok_pipeline.warehouse.batch import Child
+from tiktok_pipeline.warehouse.cancellation_mapping import cancellation_rows
 from tiktok_pipeline.warehouse.mapping import (
     Context,
     Prepared,
     Serialized,
     order_rows,
     product_rows,
-    return_rows,
 )
+from tiktok_pipeline.warehouse.return_mapping import return_rows
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,12 @@ class ObjectTables:
         name: the kind in the plural, as the sync ledger's ``entity`` names it (``orders``).
         label: one object, for messages (``order``).
         table: the parent table.
-        key: the object's id field in TikTok's JSON, and the parent table's key column.
+        key: the object's id field in TikTok's JSON (and the parent table's key column,
+            unless ``column`` names another one).
         rows: maps one object (with its canonical JSON) to its parent row and child rows.
         children: the child tables.
+        column: the parent table's key column when it is not named ``key`` (cancellations:
+            JSON ``cancel_id``, column ``id``).
     """
 
     name: str
@@ -47,6 +51,18 @@ class ObjectTables:
     key: str
     rows: Callable[[dict[str, Any], Context, Serialized], Prepared]
     children: tuple[Child, ...]
+    column: str = ""
+
+    @property
+    def key_column(self) -> str:
+        """The parent table's key column (besides ``shop_id``)."""
+        return self.column or self.key
+
+    @property
+    def has_update_time(self) -> bool:
+        """True when stored rows are only replaced by the same or a newer ``update_time``;
+        otherwise (finance objects) any changed content replaces them."""
+        return "update_time" in self.table.c
 
     @property
     def table_names(self) -> tuple[str, ...]:
@@ -81,6 +97,69 @@ RETURN_TABLES = ObjectTables(
     rows=return_rows,
     children=(Child(schema.return_line_items, "return_id"),),
 )
+CANCELLATION_TABLES = ObjectTables(
+    name="cancellations",
+    label="cancellation",
+    table=schema.cancellations,
+    key="cancel_id",
+    column="id",
+    rows=cancellation_rows,
+    children=(Child(schema.cancellation_line_items, "cancel_id"),),
+)
+STATEMENT_TABLES = ObjectTables(
+    name="statements",
+    label="statement",
+    table=schema.statements,
+    key="id",
+    rows=finance_mapping.statement_rows,
+    children=(),
+)
+STATEMENT_TRANSACTION_TABLES = ObjectTables(
+    name="statement_transactions",
+    label="statement transaction",
+    table=schema.statement_transactions,
+    key="id",
+    rows=finance_mapping.statement_transaction_rows,
+    children=(),
+)
+PAYMENT_TABLES = ObjectTables(
+    name="payments",
+    label="payment",
+    table=schema.payments,
+    key="id",
+    rows=finance_mapping.payment_rows,
+    children=(),
+)
+WITHDRAWAL_TABLES = ObjectTables(
+    name="withdrawals",
+    label="withdrawal",
+    table=schema.withdrawals,
+    key="id",
+    rows=finance_mapping.withdrawal_rows,
+    children=(),
+)
+#: A snapshot: load it with :func:`~tiktok_pipeline.warehouse.snapshots.replace_shop_rows`.
+UNSETTLED_TABLES = ObjectTables(
+    name="unsettled_transactions",
+    label="unsettled transaction",
+    table=schema.unsettled_transactions,
+    key="id",
+    rows=finance_mapping.unsettled_rows,
+    children=(),
+)
 
 #: Every kind, by name (the sync ledger's ``entity`` values).
-OBJECT_TABLES = {tables.name: tables for tables in (ORDER_TABLES, PRODUCT_TABLES, RETURN_TABLES)}
+OBJECT_TABLES = {
+    tables.name: tables
+    for tables in (
+        ORDER_TABLES,
+        PRODUCT_TABLES,
+        RETURN_TABLES,
+        CANCELLATION_TABLES,
+        STATEMENT_TABLES,
+        STATEMENT_TRANSACTION_TABLES,
+        PAYMENT_TABLES,
+        WITHDRAWAL_TABLES,
+        UNSETTLED_TABLES,
+    )
+}

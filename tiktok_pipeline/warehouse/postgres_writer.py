@@ -36,6 +36,7 @@ from tiktok_pipeline.warehouse.batch import (
     child_rows,
     guarded_upsert,
     replacing_upsert,
+    update_time_of,
 )
 from tiktok_pipeline.warehouse.copy_text import CopyFormat, shared_suffix
 from tiktok_pipeline.warehouse.mapping import Context
@@ -87,7 +88,7 @@ def _stored_versions(table: sa.Table, key: str) -> sa.Select:
     """``key, update_time, _row_hash`` of the stored rows among ``:keys`` of ``:shop_id``."""
     wanted = _wanted(_KEYS, name="wanted")
     stored = (
-        sa.select(table.c[key], table.c.update_time, table.c._row_hash)
+        sa.select(table.c[key], update_time_of(table), table.c._row_hash)
         .where(table.c.shop_id == sa.bindparam("shop_id"), table.c[key] == wanted.c.id)
         .limit(1)
         .lateral("stored")
@@ -126,11 +127,19 @@ def _delete_children(table: sa.Table, parent_column: str) -> sa.Delete:
 
 def _delete_older(table: sa.Table, key: str) -> sa.ClauseElement:
     """DELETE ... RETURNING the stored rows of ``:keys`` that ``:update_times`` and
-    ``:row_hashes`` replace: not newer and not identical (the guard of the upsert).
+    ``:row_hashes`` replace: not newer and not identical (the guard of the upsert). A table
+    without ``update_time`` takes no ``:update_times``: any other hash replaces its rows.
 
     A row another transaction changes meanwhile has a new ctid: it is left alone, and the
     batch then takes the guarded path, which judges the row's newest version.
     """
+    if "update_time" not in table.c:
+        wanted = _wanted(_KEYS, ("row_hashes", "row_hash", sa.String()), name="wanted")
+        return _delete_where(
+            table,
+            wanted,
+            lambda old: (old.c[key] == wanted.c.id, old.c._row_hash != wanted.c.row_hash),
+        ).returning(table.c[key])
     wanted = _wanted(
         _KEYS,
         ("update_times", "update_time", sa.BigInteger()),
@@ -298,14 +307,16 @@ class PostgresWriter:
         written = Written()
         changed = [p for p in batch.parents if p.key not in batch.new]
         if changed:
+            versions: dict[str, list[Any]] = {"row_hashes": [p.row["_row_hash"] for p in changed]}
+            if "update_time" in table.c:
+                versions["update_times"] = [p.row["update_time"] for p in changed]
             deleted = self._execute(
                 table,
                 "delete_older",
                 key,
                 shop_id=self.shop_id,
                 keys=[p.key for p in changed],
-                update_times=[p.row["update_time"] for p in changed],
-                row_hashes=[p.row["_row_hash"] for p in changed],
+                **versions,
             ).fetchall()
             if len(deleted) != len(changed):
                 raise _Raced

@@ -1,4 +1,8 @@
-"""Queries behind the asset checks: duplicate ids, orphan children, incomplete or stale syncs."""
+"""Queries behind the asset checks: duplicate ids, orphan children, incomplete or stale syncs.
+
+The finance reconciliations (statements and payments that do not add up) are in
+:mod:`~tiktok_pipeline.warehouse.finance_quality`, re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,30 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from tiktok_pipeline.warehouse.finance_quality import (  # noqa: F401 (re-exported)
+    FinanceMismatch,
+    payment_mismatches,
+    statement_mismatches,
+)
 from tiktok_pipeline.warehouse.schema import metadata, sync_ledger
 
 #: parent table -> its id column; child table -> (parent table, child's link column).
-PARENT_IDS = {"tiktok_orders": "id", "tiktok_products": "id", "tiktok_returns": "return_id"}
+PARENT_IDS = {
+    "tiktok_orders": "id",
+    "tiktok_products": "id",
+    "tiktok_returns": "return_id",
+    "tiktok_cancellations": "id",
+    "tiktok_statements": "id",
+    "tiktok_statement_transactions": "id",
+    "tiktok_payments": "id",
+    "tiktok_withdrawals": "id",
+}
 CHILD_LINKS = {
     "tiktok_order_line_items": ("tiktok_orders", "order_id"),
     "tiktok_product_skus": ("tiktok_products", "product_id"),
     "tiktok_product_sku_inventory": ("tiktok_product_skus", "sku_id"),
     "tiktok_return_line_items": ("tiktok_returns", "return_id"),
+    "tiktok_cancellation_line_items": ("tiktok_cancellations", "cancel_id"),
 }
 SAMPLE = 10
 

@@ -2,7 +2,9 @@
 
 Descriptions live here only, as the columns' ``comment``: Postgres stores them (``\\d+`` and BI
 tools show them), the data dictionary (docs/data-dictionary.md) and Dagster's column schema
-are generated from them. Migrations must match these tables (a test compares them).
+are generated from them. Migrations must match these tables (a test compares them). The
+after-sales and finance tables are defined in ``after_sales_schema.py`` and
+``finance_schema.py`` and are reachable from here too (``schema.returns``).
 """
 
 from __future__ import annotations
@@ -11,8 +13,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from tiktok_pipeline.db import UTCDateTime
+from tiktok_pipeline.warehouse.after_sales_schema import (  # noqa: F401 (registers the tables)
+    cancellation_line_items,
+    cancellations,
+    return_line_items,
+    returns,
+)
 from tiktok_pipeline.warehouse.columns import (
     currency_column,
+    decimal_column,
     flag_column,
     index,
     int_column,
@@ -27,8 +36,30 @@ from tiktok_pipeline.warehouse.columns import (
     text_column,
     time_columns,
 )
+from tiktok_pipeline.warehouse.finance_schema import (  # noqa: F401 (registers the tables)
+    payments,
+    statement_transactions,
+    statements,
+    unsettled_transactions,
+    withdrawals,
+)
 from tiktok_pipeline.warehouse.types import Money, RawJSON
-from tiktok_pipeline.warehouse.views import daily_sales
+from tiktok_pipeline.warehouse.views import daily_sales, order_settlements
+
+#: What the sync ledger's ``entity`` may be (the ObjectTables' names).
+SYNC_ENTITIES = (
+    "orders",
+    "products",
+    "returns",
+    "cancellations",
+    "statements",
+    "statement_transactions",
+    "payments",
+    "withdrawals",
+    "unsettled_transactions",
+)
+SYNC_ENTITIES_SQL = ", ".join(f"'{entity}'" for entity in SYNC_ENTITIES)
+SYNC_ENTITIES_TEXT = ", ".join(f"`{entity}`" for entity in SYNC_ENTITIES)
 
 ORDER_STATUSES = (
     "UNPAID, ON_HOLD, AWAITING_SHIPMENT, PARTIALLY_SHIPPING, AWAITING_COLLECTION, IN_TRANSIT, "
@@ -106,6 +137,20 @@ orders = sa.Table(
         "buyer_service_fee", "Service fee charged to the buyer (`payment.buyer_service_fee`)."
     ),
     money_column("handling_fee", "Handling fee (`payment.handling_fee`)."),
+    money_column(
+        "payment_platform_discount",
+        "Discount funded by the payment provider (e.g. a card or wallet promotion) "
+        "(`payment.payment_platform_discount`). Reported beside the order's amounts: "
+        "total_amount neither includes nor subtracts it.",
+    ),
+    money_column(
+        "payment_discount_service_fee",
+        "Service fee charged for the payment provider's discount "
+        "(`payment.payment_discount_service_fee`).",
+    ),
+    money_column(
+        "distance_fee", "Delivery fee for the distance to the buyer (`payment.distance_fee`)."
+    ),
     text_column(
         "fulfillment_type",
         "Who fulfils the order: FULFILLMENT_BY_SELLER, FULFILLMENT_BY_TIKTOK or "
@@ -135,7 +180,9 @@ orders = sa.Table(
     ),
     int_column(
         "line_item_count",
-        "Number of line items. TikTok sends one line item per unit, so this is the units sold.",
+        "Number of line items. TikTok's 202309 line item has no quantity field and each line "
+        "is, in practice, one unit, so this is normally the units sold (SUM of "
+        "tiktok_order_line_items.quantity is exact either way).",
     ),
     raw_column("order", "line items (`line_items`)"),
     row_hash_column("order"),
@@ -143,8 +190,8 @@ orders = sa.Table(
     sa.Column(
         "_buyer_data_purged_at",
         UTCDateTime(),
-        comment="UTC time when the buyer's personal data (name, address, phone, e-mail, "
-        "message, tax id) was removed from `raw`, by the retention job "
+        comment="UTC time when the buyer's personal data (name, nickname, avatar, address, "
+        "phone, e-mail, message, tax id) was removed from `raw`, by the retention job "
         "(TIKTOK_BUYER_DATA_RETENTION_DAYS) or `tiktok-pipeline buyers purge`; later syncs of "
         "the order store it without them too. NULL while the order keeps them.",
     ),
@@ -178,8 +225,9 @@ order_line_items = sa.Table(
     text_column("seller_sku", "The seller's own SKU code."),
     int_column(
         "quantity",
-        "Units on this line: 1, since TikTok sends one line item per unit (a `quantity` "
-        "field, if TikTok ever sends one, is used instead).",
+        "Units on this line: 1, since TikTok's 202309 line item has no quantity field (in "
+        "practice each line is one unit); a `quantity` field, if TikTok sends one, is used "
+        "instead.",
         nullable=False,
     ),
     currency_column(),
@@ -200,10 +248,20 @@ order_line_items = sa.Table(
     text_column("cancel_user", "Who cancelled this unit: BUYER, SELLER, OPERATOR or SYSTEM."),
     flag_column("is_gift", "True for a free gift."),
     *time_columns("rts_time", "rts_at", "When this unit was marked ready to ship"),
+    money_column(
+        "shipping_vat_amount",
+        "VAT included in this line's share of the order's shipping fee "
+        "(`line_items[].shipping_vat_amount`); 0 where shipping bears no VAT.",
+    ),
+    decimal_column(
+        "shipping_vat_rate",
+        "VAT rate applied to the shipping fee, as a fraction (0.2000 = 20 %) "
+        "(`line_items[].shipping_vat_rate`).",
+    ),
     *sync_columns(),
     index("tiktok_order_line_items", "shop_id", "order_id"),
-    comment="One row per order line item (one per unit sold); replaced whenever its order is."
-    + raw_in_parent("line item", "order", "`tiktok_orders.raw -> 'line_items'`"),
+    comment="One row per order line item (in practice one per unit sold); replaced whenever "
+    "its order is." + raw_in_parent("line item", "order", "`tiktok_orders.raw -> 'line_items'`"),
 )
 
 products = sa.Table(
@@ -232,7 +290,32 @@ products = sa.Table(
     flag_column("is_not_for_sale", "True when the product is listed but not for sale."),
     flag_column("has_draft", "True when the product has an unpublished draft version."),
     text_column("listing_quality_tier", "TikTok's listing quality tier, e.g. POOR, FAIR or GOOD."),
+    text_column(
+        "product_status",
+        "Product status as Get Product's `product_status` gives it, which TikTok's reference "
+        "lists beside `status`; NULL when TikTok does not send it.",
+    ),
+    text_column(
+        "audit_status",
+        "State of TikTok's listing review (`audit.status`), e.g. AUDITING, APPROVED or FAILED; "
+        "NULL when TikTok sends no `audit`.",
+    ),
+    sa.Column(
+        "audit_failed_reasons",
+        sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+        comment="JSON array of why TikTok's review failed, as Get Product sends it "
+        "(`audit_failed_reasons`: objects with `position`, `reasons`, `suggestions`, "
+        "`listing_platform`); [] when none, NULL when the payload has no such field (Search "
+        "Products does not send it).",
+    ),
     int_column("sku_count", "Number of SKUs (variants) of the product."),
+    sa.Column(
+        "deleted_at",
+        UTCDateTime(),
+        comment="UTC time when the pipeline saw TikTok report the product deleted (status "
+        "DELETED, or Get Product or the inventory endpoint answering that the product is "
+        "gone). NULL while the product exists.",
+    ),
     raw_column("product", "SKUs (`skus`, with `inventory`)"),
     row_hash_column("product"),
     *sync_columns(),
@@ -256,6 +339,13 @@ product_skus = sa.Table(
     money_column("list_price", "List (strikethrough) price when TikTok sends one (`list_price`)."),
     int_column("total_quantity", "Stock over all warehouses: the sum of `inventory[].quantity`."),
     int_column("warehouse_count", "Number of warehouses that hold stock entries for the SKU."),
+    sa.Column(
+        "deleted_at",
+        UTCDateTime(),
+        comment="UTC time when the pipeline saw TikTok report the SKU's product deleted (status "
+        "DELETED, or Get Product or the inventory endpoint answering that the product is "
+        "gone). NULL while the product exists.",
+    ),
     *sync_columns(),
     index("tiktok_product_skus", "shop_id", "product_id"),
     comment="One row per product SKU (variant); replaced whenever its product is."
@@ -280,95 +370,6 @@ product_sku_inventory = sa.Table(
     comment="Stock per SKU and warehouse, as of the product's last sync; replaced with it.",
 )
 
-RETURN_STATUSES = (
-    "RETURN_OR_REFUND_REQUEST_PENDING, REFUND_OR_RETURN_REQUEST_REJECT, AWAITING_BUYER_SHIP, "
-    "BUYER_SHIPPED_ITEM, REJECT_RECEIVE_PACKAGE, RETURN_OR_REFUND_REQUEST_SUCCESS, "
-    "RETURN_OR_REFUND_REQUEST_CANCEL, RETURN_OR_REFUND_REQUEST_COMPLETE, "
-    "REPLACEMENT_REQUEST_PENDING, REPLACEMENT_REQUEST_REJECT, "
-    "REPLACEMENT_REQUEST_REFUND_SUCCESS, REPLACEMENT_REQUEST_CANCEL, "
-    "REPLACEMENT_REQUEST_COMPLETE or AWAITING_BUYER_RESPONSE"
-)
-
-returns = sa.Table(
-    "tiktok_returns",
-    metadata,
-    key_column("shop_id", "TikTok shop id of the order's shop."),
-    key_column("return_id", "TikTok return (after-sales request) id."),
-    text_column("order_id", "The order the return is about (tiktok_orders.id)."),
-    text_column("return_type", "REFUND, RETURN_AND_REFUND or REPLACEMENT."),
-    text_column("return_status", f"Return status: {RETURN_STATUSES}."),
-    text_column("role", "Who opened the request: BUYER, SELLER, OPERATOR or SYSTEM."),
-    text_column(
-        "arbitration_status",
-        "TikTok arbitration: IN_PROGRESS, SUPPORT_BUYER, SUPPORT_SELLER or CLOSED; NULL if none.",
-    ),
-    text_column("return_reason", "Reason code chosen by the buyer."),
-    long_text_column("return_reason_text", "The reason in words."),
-    text_column("shipment_type", "Who arranges the return shipment: PLATFORM or BUYER_ARRANGE."),
-    text_column("handover_method", "How the buyer hands the parcel over: DROP_OFF or PICKUP."),
-    text_column("return_method", "Return method as TikTok names it."),
-    *time_columns("create_time", "created_at", "When the return was requested"),
-    *time_columns(
-        "update_time",
-        "updated_at",
-        "When the return last changed on TikTok",
-        "A stored return is only replaced by a payload with the same or a newer update_time.",
-    ),
-    currency_column("`refund_amount.currency`"),
-    money_column("refund_total", "Total refund to the buyer (`refund_amount.refund_total`)."),
-    money_column("refund_subtotal", "Refund for the products (`refund_amount.refund_subtotal`)."),
-    money_column("refund_shipping_fee", "Refunded shipping (`refund_amount.refund_shipping_fee`)."),
-    money_column("refund_tax", "Refunded tax (`refund_amount.refund_tax`)."),
-    money_column(
-        "retail_delivery_fee",
-        "Refunded retail delivery fee (`refund_amount.retail_delivery_fee`).",
-    ),
-    money_column(
-        "buyer_service_fee",
-        "Refunded buyer service fee (`refund_amount.buyer_service_fee`).",
-    ),
-    flag_column(
-        "can_buyer_keep_item", "True when the buyer keeps the item (refund without return)."
-    ),
-    flag_column("is_combined_return", "True when several returns were combined into one."),
-    text_column("combined_return_id", "Id of the combined return this one belongs to."),
-    int_column("line_item_count", "Number of return line items."),
-    raw_column("return", "line items (`return_line_items`)"),
-    row_hash_column("return"),
-    *sync_columns(),
-    index("tiktok_returns", "shop_id", "update_time"),
-    index("tiktok_returns", "shop_id", "order_id"),
-    comment="One row per return, refund or replacement request (API 202309 return object).",
-)
-
-return_line_items = sa.Table(
-    "tiktok_return_line_items",
-    metadata,
-    key_column("shop_id", "TikTok shop id of the order's shop."),
-    key_column("return_line_item_id", "TikTok return line item id."),
-    text_column(
-        "return_id", "The return this line belongs to (tiktok_returns.return_id).", nullable=False
-    ),
-    text_column("order_id", "The order of the return (tiktok_orders.id)."),
-    text_column(
-        "order_line_item_id",
-        "The order line item that is returned (tiktok_order_line_items.id).",
-    ),
-    text_column("sku_id", "TikTok SKU id."),
-    long_text_column("sku_name", "SKU name (variant)."),
-    long_text_column("product_name", "Product title."),
-    text_column("seller_sku", "The seller's own SKU code."),
-    currency_column("`refund_amount.currency`"),
-    money_column("refund_total", "Total refund for this line (`refund_amount.refund_total`)."),
-    money_column("refund_subtotal", "Refund for the product (`refund_amount.refund_subtotal`)."),
-    money_column("refund_shipping_fee", "Refunded shipping (`refund_amount.refund_shipping_fee`)."),
-    money_column("refund_tax", "Refunded tax (`refund_amount.refund_tax`)."),
-    *sync_columns(),
-    index("tiktok_return_line_items", "shop_id", "return_id"),
-    comment="One row per returned order line item; replaced whenever its return is."
-    + raw_in_parent("return line item", "return", "`tiktok_returns.raw -> 'return_line_items'`"),
-)
-
 sync_ledger = sa.Table(
     "tiktok_sync_ledger",
     metadata,
@@ -380,7 +381,7 @@ sync_ledger = sa.Table(
         comment="Row id (increasing).",
     ),
     text_column("shop_id", "TikTok shop id that was synced.", nullable=False),
-    text_column("entity", "What was synced: `orders`, `products` or `returns`.", nullable=False),
+    text_column("entity", f"What was synced: {SYNC_ENTITIES_TEXT}.", nullable=False),
     sa.Column(
         "window_start",
         UTCDateTime(),
@@ -412,7 +413,7 @@ sync_ledger = sa.Table(
     sa.Column("started_at", UTCDateTime(), comment="When the sync of the window started, UTC."),
     sa.Column("finished_at", UTCDateTime(), comment="When the sync of the window ended, UTC."),
     long_text_column("error", "What went wrong, for failed syncs."),
-    sa.CheckConstraint("entity IN ('orders', 'products', 'returns')", name="entity"),
+    sa.CheckConstraint(f"entity IN ({SYNC_ENTITIES_SQL})", name="entity"),
     sa.CheckConstraint("status IN ('success', 'failed')", name="status"),
     index("tiktok_sync_ledger", "shop_id", "entity", "window_start"),
     index("tiktok_sync_ledger", "entity", "finished_at"),
@@ -421,7 +422,7 @@ sync_ledger = sa.Table(
 )
 
 TABLES: dict[str, sa.Table] = {table.name: table for table in metadata.sorted_tables}
-VIEWS: dict[str, sa.Table] = {daily_sales.name: daily_sales}
+VIEWS: dict[str, sa.Table] = {view.name: view for view in (daily_sales, order_settlements)}
 
 
 def relation(name: str) -> sa.Table:

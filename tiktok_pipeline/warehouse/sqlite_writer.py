@@ -23,6 +23,7 @@ from tiktok_pipeline.warehouse.batch import (
     Written,
     guarded_upsert,
     replacing_upsert,
+    update_time_of,
 )
 from tiktok_pipeline.warehouse.mapping import Context
 from tiktok_pipeline.warehouse.types import SerializedJSON
@@ -95,7 +96,7 @@ class SQLiteWriter:
     ) -> dict[str, tuple[int | None, str]]:
         """``key -> (update_time, _row_hash)`` of the shop's stored rows among ``keys``."""
         key_column = table.c[key]
-        query = sa.select(key_column, table.c.update_time, table.c._row_hash).where(
+        query = sa.select(key_column, update_time_of(table), table.c._row_hash).where(
             table.c.shop_id == self.shop_id, key_column.in_(keys)
         )
         rows = self.connection.execute(query)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tiktok_pipeline.db import UTCDateTime
 from tiktok_pipeline.warehouse.columns import REFUND_SUCCESS_STATUSES, view_metadata
+from tiktok_pipeline.warehouse.finance_schema import FEE_KEYS
 from tiktok_pipeline.warehouse.types import Money
 
 daily_sales = sa.Table(
@@ -79,4 +81,70 @@ daily_sales = sa.Table(
     comment="VIEW. Daily sales per shop, UTC day and currency, from tiktok_orders and "
     "tiktok_returns. A day with only refunds appears with zero orders. Every amount is an "
     "exact sum, on SQLite too and whatever client reads it.",
+)
+
+_EXACT = " An exact sum, on SQLite too."
+
+
+def _settled(name: str, what: str) -> sa.Column:
+    return sa.Column(name, Money(), comment=what + _EXACT)
+
+
+order_settlements = sa.Table(
+    "tiktok_order_settlements",
+    view_metadata,
+    sa.Column("shop_id", sa.String, comment="TikTok shop id."),
+    sa.Column("order_id", sa.String, comment="The order settled (tiktok_orders.id)."),
+    sa.Column("currency", sa.String, comment="ISO 4217 currency of every amount on this row."),
+    sa.Column(
+        "statement_id",
+        sa.String,
+        comment="The statement of the order's ORDER transaction (of the earliest statement "
+        "when several ORDER transactions settle it).",
+    ),
+    sa.Column(
+        "statement_time",
+        sa.BigInteger,
+        comment="That statement's statement_time (Unix seconds); NULL when the statement is "
+        "not loaded.",
+    ),
+    sa.Column("statement_at", UTCDateTime(), comment="That statement's time, UTC."),
+    _settled("revenue_amount", "Revenue of the order's transactions."),
+    *(_settled(name, f"Sum of the transactions' {name}.") for name in FEE_KEYS),
+    _settled("other_fees_amount", "Sum of the transactions' other_fees_amount."),
+    _settled("tax_amount", "Sum of the transactions' tax_amount (every tax)."),
+    _settled(
+        "fee_tax_amount",
+        "Fees and taxes: the fee columns + other_fees_amount + tax_amount.",
+    ),
+    _settled("shipping_cost_amount", "Shipping cost of the order's transactions."),
+    _settled(
+        "adjustment_amount",
+        "Adjustments: of the ORDER transactions and of the adjustments whose "
+        "associated_order_id is the order (reimbursements, chargebacks...).",
+    ),
+    _settled(
+        "settlement_amount",
+        "What the order paid the seller: revenue + fee_tax + shipping_cost + adjustment.",
+    ),
+    sa.Column(
+        "payment_id",
+        sa.String,
+        comment="The payment of that statement (tiktok_statements.payment_id).",
+    ),
+    sa.Column(
+        "payment_status",
+        sa.String,
+        comment="That statement's payment_status: PAID, FAILED or PROCESSING.",
+    ),
+    sa.Column(
+        "paid_at",
+        UTCDateTime(),
+        comment="When that payment reached the bank (tiktok_payments.paid_at); NULL until "
+        "then or when the payment is not loaded.",
+    ),
+    comment="VIEW. One row per settled order (an order with an ORDER transaction in "
+    "tiktok_statement_transactions) and currency: its settlement added up over its "
+    "transactions and the adjustments tied to it, with the statement and payment that paid "
+    "it out. Every amount is an exact sum, on SQLite too and whatever client reads it.",
 )

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tiktok_pipeline.config import ConfigurationError, load_settings
 from tiktok_pipeline.db import is_sqlite, shared_engine, utcnow
-from tiktok_pipeline.warehouse import columns, ledger, loader, migrate, schema
+from tiktok_pipeline.warehouse import columns, ledger, loader, migrate, schema, snapshots
 from tiktok_pipeline.warehouse.ledger import LedgerEntry
 from tiktok_pipeline.warehouse.objects import ObjectTables
 from tiktok_pipeline.warehouse.result import LoadResult
@@ -70,6 +70,23 @@ class WarehouseTransaction:
         """
         synced_at = _check_load_args(shop_id, source, synced_at)
         return loader.load(
+            self.connection, tables, shop_id, objects, source=source, synced_at=synced_at
+        )
+
+    def replace_snapshot(
+        self,
+        tables: ObjectTables,
+        shop_id: str,
+        objects: Iterable[TikTokObject],
+        *,
+        source: str = "poll",
+        synced_at: datetime | None = None,
+    ) -> LoadResult:
+        """Makes ``objects`` the shop's complete set of rows in ``tables`` (e.g.
+        :data:`UNSETTLED_TABLES`): loads them like :meth:`load`, then deletes the shop's
+        other rows (counted as the parent table's ``deleted``), in this transaction."""
+        synced_at = _check_load_args(shop_id, source, synced_at)
+        return snapshots.replace_shop_rows(
             self.connection, tables, shop_id, objects, source=source, synced_at=synced_at
         )
 

@@ -191,8 +191,8 @@ def connected_page(seller_name: str | None, shops: Iterable[Shop]) -> HTMLRespon
     body = (
         '<section class="card"><p class="kicker ok">Connected</p>'
         f"<h1>TikTok Shop connected{who}</h1>"
-        "<p>These shops are now connected; their orders, products and returns will be "
-        "synced.</p>"
+        "<p>These shops are now connected; their orders, products, returns, cancellations "
+        "and settlements will be synced.</p>"
         f"{listing}{_connect_button('Connect another shop')}</section>"
     )
     return _page("TikTok Shop connected", body, 200)

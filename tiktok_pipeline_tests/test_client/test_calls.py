@@ -52,8 +52,7 @@ def _arguments(name: str, ids: dict) -> dict:
             }
         },
         "order.search_external_orders": {
-            "query": {"page_size": 5},
-            "body": {"platform": "SHOPIFY"},
+            "query": {"page_size": 5, "platform": "SHOPIFY", "external_order_id": "X-1"},
         },
         "product.get": {"params": {"product_id": ids["product"]["id"]}},
         "product.list": {"query": {"page_size": 5}, "body": {"status": "ALL"}},

@@ -182,18 +182,23 @@ def test_a_token_far_from_expiry_is_not_refreshed(store, sandbox):
         assert _refresh_calls(sandbox) == before
 
 
-def test_an_expired_token_is_refreshed_and_the_call_retried_once(store, sandbox):
+def test_an_expired_token_is_refreshed_and_the_call_retried_once(store, sandbox, caplog):
     with _client(store, retry=FAST_RETRIES) as client:
         _authorize(client, store, sandbox)
         api = client.shop(sandbox.shops[0].id)
         api.seller.shops()
         before = _refresh_calls(sandbox)
         sandbox.control.expire_tokens(which="access")
-        records = []
+        records, failures = [], []
         client.on_request(records.append)
-        assert api.order.list(query={"page_size": 1})["code"] == 0
+        client.on_request_failed(failures.append)
+        with caplog.at_level(logging.INFO, logger="tiktok_pipeline.client"):
+            assert api.order.list(query={"page_size": 1})["code"] == 0
         assert _refresh_calls(sandbox) == before + 1
         assert [r.code for r in records if r.action == "order.list"] == [105002, 0]
+        # A recovered call is not a failure: no observer call, no error line.
+        assert failures == []
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_a_dead_refresh_token_marks_the_shops_for_reauthorization(store, sandbox):
@@ -201,9 +206,16 @@ def test_a_dead_refresh_token_marks_the_shops_for_reauthorization(store, sandbox
         data = _authorize(client, store, sandbox)
         api = client.shop(sandbox.shops[0].id)
         sandbox.control.expire_tokens(open_id=data.open_id, which="both")
+        failures = []
+        client.on_request_failed(failures.append)
         with pytest.raises(RefreshTokenInvalid):
             api.order.list(query={"page_size": 1})
         assert {s.status for s in store.tokens.list_shops()} == {"needs_reauth"}
+        # Both failed for good, each announced once: the refresh, then the call it was for.
+        assert [(f.record.action, f.error.code) for f in failures] == [
+            ("auth.refresh_access_token", 36004001),
+            ("order.list", 105002),
+        ]
         with pytest.raises(ReauthorizationRequired) as caught:
             client.shop(sandbox.shops[1].id).order.list(query={"page_size": 1})
         assert sandbox.shops[1].id in str(caught.value)

@@ -17,6 +17,7 @@ from tiktok_pipeline.defs.ingestion.automation import (
     build_new_shop_sensor,
     history_ranges,
 )
+from tiktok_pipeline.defs.ingestion.entities import ENTITIES
 from tiktok_pipeline.defs.resources import StoreResource, WarehouseResource
 from tiktok_pipeline.warehouse import Warehouse, schema
 from tiktok_pipeline_tests.test_defs.conftest import authorize_seller, day_key
@@ -53,13 +54,9 @@ def test_a_new_shop_gets_its_history_and_only_it(
     result = _tick(sensor, instance, sensor_resources)
     assert {r.tags["tiktok/shop"] for r in result.run_requests} == set(first)
     assert all(
-        r.run_config
-        == {
-            "ops": {
-                f"sync_{e}": {"config": {"shops": first}} for e in ("orders", "products", "returns")
-            }
-        }
+        r.run_config == {"ops": {f"sync_{e}": {"config": {"shops": first}} for e in ENTITIES}}
         for r in result.run_requests
+        if r.job_name == "tiktok_sync_job"
     )
     cursor = result.cursor
     assert json.loads(cursor) == {"shops": first}
@@ -99,9 +96,10 @@ def test_shops_with_history_already_are_not_fetched_again(
             "dagster/asset_partition_range_end": end,
         },
     ).success
-    # A fresh cursor (the sensor was reset): the shop's history is in the ledger already.
+    # A fresh cursor (the sensor was reset): the shop's history is in the ledger already; only
+    # its product catalog (not in the ledger yet) is asked for.
     result = _tick(sensor, instance, sensor_resources)
-    assert result.run_requests == []
+    assert [r.job_name for r in result.run_requests] == ["tiktok_product_catalog_job"]
     assert json.loads(result.cursor) == {"shops": shop_ids}
 
 

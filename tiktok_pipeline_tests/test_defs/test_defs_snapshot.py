@@ -24,10 +24,19 @@ TUNING_VARIABLES = (
     "TIKTOK_REFRESH_CRON",
     "TIKTOK_FLUSH_CRON",
     "TIKTOK_TOKENS_CHECK_CRON",
+    "TIKTOK_SHOP_LISTS_CRON",
     "TIKTOK_WEBHOOK_SENSOR_SECONDS",
     "TIKTOK_BACKFILL_DAYS_PER_RUN",
+    "TIKTOK_PRODUCT_CATALOG_CRON",
+    "TIKTOK_UNSETTLED_CRON",
 )
 
+FINANCE_TABLES = {
+    "tiktok_statements",
+    "tiktok_statement_transactions",
+    "tiktok_payments",
+    "tiktok_withdrawals",
+}
 SYNCED_TABLES = {
     "tiktok_orders",
     "tiktok_order_line_items",
@@ -36,13 +45,23 @@ SYNCED_TABLES = {
     "tiktok_product_sku_inventory",
     "tiktok_returns",
     "tiktok_return_line_items",
+    "tiktok_cancellations",
+    "tiktok_cancellation_line_items",
+    *FINANCE_TABLES,
 }
 
-#: Asset key -> group. The synced tables are materialized by the sync; the other two are views
-#: or tables written elsewhere (the SQL view, the operational store's authorizations).
+#: The snapshot of unsettled transactions: materialized by its own job, not partitioned.
+UNSETTLED = "tiktok_unsettled_transactions"
+
+#: Asset key -> group. The synced tables are materialized by the sync, the unsettled snapshot
+#: by its job; the others are views or tables written elsewhere (the SQL views, the
+#: operational store's authorizations).
 ASSET_GROUPS = {
-    **dict.fromkeys(SYNCED_TABLES, "tiktok"),
+    **dict.fromkeys(SYNCED_TABLES - FINANCE_TABLES, "tiktok"),
+    **dict.fromkeys(FINANCE_TABLES, "tiktok_finance"),
+    UNSETTLED: "tiktok_finance",
     "tiktok_daily_sales": "tiktok",
+    "tiktok_order_settlements": "tiktok_finance",
     "tiktok_authorizations": "tiktok_tokens",
 }
 
@@ -61,15 +80,46 @@ ASSET_CHECKS = {
     ("tiktok_returns", "ids_unique_across_shops"),
     ("tiktok_returns", "landed_matches_total_count"),
     ("tiktok_return_line_items", "no_orphans"),
+    *(
+        (table, check)
+        for table in (
+            "tiktok_cancellations",
+            "tiktok_statements",
+            "tiktok_statement_transactions",
+            "tiktok_payments",
+            "tiktok_withdrawals",
+        )
+        for check in (
+            "fresh_for_every_shop",
+            "ids_unique_across_shops",
+            "landed_matches_total_count",
+        )
+    ),
+    ("tiktok_cancellation_line_items", "no_orphans"),
+    ("tiktok_statements", "statement_matches_transactions"),
+    ("tiktok_payments", "payment_matches_statements"),
 }
 
 #: Job name -> (assets it materializes, {op: pool} of the ops that hold a pool slot, run tags).
 JOBS = {
     "tiktok_sync_job": (
         SYNCED_TABLES,
-        {"sync_orders": "tiktok_api", "sync_products": "tiktok_api", "sync_returns": "tiktok_api"},
+        {
+            f"sync_{name}": "tiktok_api"
+            for name in (
+                "orders",
+                "products",
+                "returns",
+                "cancellations",
+                "statements",
+                "statement_transactions",
+                "payments",
+                "withdrawals",
+            )
+        },
         {},
     ),
+    "tiktok_unsettled_job": ({UNSETTLED}, {UNSETTLED: "tiktok_api"}, {}),
     "tiktok_webhook_refresh_job": (
         set(),
         {"apply_webhooks": "tiktok_api"},
@@ -82,16 +132,25 @@ JOBS = {
     ),
     "tiktok_flush_expired_tokens_job": (set(), {}, {"tiktok/maintenance": "flush"}),
     "tiktok_tokens_check_job": (set(), {}, {"tiktok/maintenance": "check"}),
+    "tiktok_shop_lists_job": (
+        set(),
+        {"refresh_shop_lists": "tiktok_api"},
+        {"tiktok/maintenance": "shop_lists"},
+    ),
     "tiktok_buyer_data_retention_job": (set(), {}, {"tiktok/maintenance": "buyer_data"}),
+    "tiktok_product_catalog_job": (set(), {"pull_product_catalog": "tiktok_api"}, {}),
 }
 
 #: Schedule name -> (cron, timezone, job). Every schedule is on by default.
 SCHEDULES = {
+    "tiktok_product_catalog_schedule": ("0 3 * * 0", "UTC", "tiktok_product_catalog_job"),
     "tiktok_incremental_schedule": ("*/15 * * * *", "UTC", "tiktok_sync_job"),
     "tiktok_late_updates_schedule": ("30 0 * * *", "UTC", "tiktok_sync_job"),
     "tiktok_refresh_tokens_schedule": ("0 3 * * *", "UTC", "tiktok_refresh_tokens_job"),
     "tiktok_flush_schedule": ("0 4 * * 0", "UTC", "tiktok_flush_expired_tokens_job"),
     "tiktok_tokens_check_schedule": ("0 * * * *", "UTC", "tiktok_tokens_check_job"),
+    "tiktok_unsettled_schedule": ("0 * * * *", "UTC", "tiktok_unsettled_job"),
+    "tiktok_shop_lists_schedule": ("5 * * * *", "UTC", "tiktok_shop_lists_job"),
     "tiktok_buyer_data_retention_schedule": (
         "0 4 * * 0",
         "UTC",
@@ -101,7 +160,7 @@ SCHEDULES = {
 
 #: Sensor name -> (jobs it launches, minimum interval in seconds). Every sensor is on by default.
 SENSORS = {
-    "tiktok_new_shop_history_sensor": ({"tiktok_sync_job"}, 60),
+    "tiktok_new_shop_history_sensor": ({"tiktok_sync_job", "tiktok_product_catalog_job"}, 60),
     "tiktok_webhook_sensor": ({"tiktok_webhook_refresh_job", "tiktok_tokens_check_job"}, 10),
     # The alert sensors launch nothing: they send to Slack and/or e-mail.
     "tiktok_run_failure_alert_sensor": (set(), 30),
@@ -130,7 +189,7 @@ def test_asset_keys_and_groups(definitions: dg.Definitions) -> None:
     }
 
     assert groups == ASSET_GROUPS
-    assert materializable == SYNCED_TABLES
+    assert materializable == SYNCED_TABLES | {UNSETTLED}
 
 
 def test_asset_check_names(definitions: dg.Definitions) -> None:
@@ -152,7 +211,12 @@ def test_synced_tables_are_daily_utc_partitions_from_2023(definitions: dg.Defini
         assert partitions.get_first_partition_key() == "2023-01-01", table
         # A year's backfill is one run (TIKTOK_BACKFILL_DAYS_PER_RUN, default 366).
         assert node.backfill_policy == dg.BackfillPolicy.multi_run(max_partitions_per_run=366)
-    for unpartitioned in ("tiktok_daily_sales", "tiktok_authorizations"):
+    for unpartitioned in (
+        "tiktok_daily_sales",
+        "tiktok_order_settlements",
+        UNSETTLED,
+        "tiktok_authorizations",
+    ):
         assert graph.get(dg.AssetKey(unpartitioned)).partitions_def is None
 
 

@@ -28,6 +28,7 @@ from tiktok_pipeline.defs.maintenance import (
     tokens_check_job,
 )
 from tiktok_pipeline.defs.resources import StoreResource, TikTokResource, default_resources
+from tiktok_pipeline.lifecycle.shop_lists import refresh_shop_lists
 from tiktok_pipeline.sandbox import RunningSandbox, run_sandbox
 from tiktok_pipeline.store import Store
 from tiktok_pipeline_tests.test_lifecycle.sandbox_helpers import (
@@ -100,7 +101,12 @@ def _project_maintenance_schedules(monkeypatch) -> list[dg.ScheduleDefinition]:
     """The maintenance schedules of the project's Definitions, with the default crons."""
     from tiktok_pipeline.definitions import defs
 
-    for name in ("TIKTOK_REFRESH_CRON", "TIKTOK_FLUSH_CRON", "TIKTOK_TOKENS_CHECK_CRON"):
+    for name in (
+        "TIKTOK_REFRESH_CRON",
+        "TIKTOK_FLUSH_CRON",
+        "TIKTOK_TOKENS_CHECK_CRON",
+        "TIKTOK_SHOP_LISTS_CRON",
+    ):
         monkeypatch.delenv(name, raising=False)
     jobs = {job.name for job in maintenance_jobs}
     schedules = defs().get_repository_def().schedule_defs
@@ -238,6 +244,7 @@ def test_schedules_are_on_by_default_with_the_documented_crons(monkeypatch) -> N
         "tiktok_refresh_tokens_schedule": "0 3 * * *",
         "tiktok_flush_schedule": "0 4 * * 0",
         "tiktok_tokens_check_schedule": "0 * * * *",
+        "tiktok_shop_lists_schedule": "5 * * * *",
     }
     assert all(s.default_status == dg.DefaultScheduleStatus.RUNNING for s in by_name.values())
     assert by_name["tiktok_refresh_tokens_schedule"].job_name == "tiktok_refresh_tokens_job"
@@ -346,6 +353,30 @@ def test_alert_warns_before_a_refresh_token_ends(
 
     assert not evaluation.passed
     assert "refresh token expires" in evaluation.metadata["problems"].value
+
+
+def test_alert_stays_green_for_a_shop_the_seller_removed_and_turns_red_for_a_deauthorized_one(
+    sandbox: RunningSandbox, store: Store, client: TikTokShopClient, instance
+) -> None:
+    connect(sandbox, store, client, 0)
+    leaving, staying = shop_ids(sandbox, 0)
+    sandbox.control.remove_shop(sandbox.sellers[0].open_id, leaving)
+    assert refresh_shop_lists(client, store).departed == [leaving]
+
+    green = _check_evaluation(instance, sandbox, store)
+    # What the webhook sensor does on SELLER_DEAUTHORIZATION for the other shop.
+    store.tokens.set_shop_status(staying, "deauthorized", "SELLER_DEAUTHORIZATION webhook")
+    red = _check_evaluation(instance, sandbox, store)
+
+    assert green.passed
+    assert green.metadata["shops"].value == 1  # the departed shop is not expected to connect
+    assert green.metadata["shops_departed"].value == [leaving]
+    assert green.metadata["shops_needing_attention"].value == []
+    assert f"1 departed shop(s) ({leaving})" in (green.description or "")
+    assert not red.passed and red.severity == dg.AssetCheckSeverity.ERROR
+    assert red.metadata["shops_needing_attention"].value == [staying]
+    assert red.description.startswith("1 of 1 shop(s) need attention")
+    assert leaving not in red.metadata["problems"].value
 
 
 def test_definitions_load_with_the_default_resources() -> None:

@@ -32,7 +32,12 @@ SYNCED_TABLES = (
 BOOKKEEPING = frozenset({"_synced_at"})
 
 #: The parent table of each entity (the one whose rows the ledger counts).
-SYNCED_TABLE_OF = {"orders": schema.orders, "products": schema.products, "returns": schema.returns}
+SYNCED_TABLE_OF = {
+    "orders": schema.orders,
+    "products": schema.products,
+    "returns": schema.returns,
+    "cancellations": schema.cancellations,
+}
 ON_BOTH_DATABASES = pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
@@ -214,6 +219,10 @@ def ledger_matches_tables(engine: sa.Engine) -> list[str]:
     covered: dict[tuple[str, str], int] = {}
     with engine.connect() as connection:
         for (shop_id, entity, start, end), row in sorted(latest.items()):
+            if entity not in SYNCED_TABLE_OF:
+                # Finance objects have no update_time and a window near now looks back a week:
+                # test_defs/test_finance_sync.py reconciles them.
+                continue
             parent = SYNCED_TABLE_OF[entity]
             count = connection.execute(
                 sa.select(sa.func.count())

@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from tiktok_pipeline.defs.ingestion.entities import ENTITIES
 from tiktok_pipeline_tests.test_defs.conftest import day_key
 from tiktok_pipeline_tests.test_faults.helpers import (
     FIRST_DAY,
@@ -67,5 +68,5 @@ def test_a_backfill_under_faults_lands_what_a_clean_backfill_lands(
     ledger = ledger_rows(warehouse.engine)
     assert {r["status"] for r in ledger} == {"success"}
     assert received(warehouse.engine) == clean.received
-    assert len(ledger) == len(clean.received) == len(sandbox.shops) * 3 * 4
+    assert len(ledger) == len(clean.received) == len(sandbox.shops) * len(ENTITIES) * 4
     assert ledger_matches_tables(warehouse.engine) == []

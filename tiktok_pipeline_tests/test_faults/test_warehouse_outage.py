@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
+from tiktok_pipeline.defs.ingestion.entities import ENTITIES
 from tiktok_pipeline_tests.test_faults.helpers import (
     FIRST_DAY,
     LAST_DAY,
@@ -38,8 +39,7 @@ def _through_proxy(url: str) -> tuple[str, OutageProxy]:
 def _retry_budget(seconds: float) -> dict:
     return {
         "ops": {
-            f"sync_{entity}": {"config": {"database_retry_seconds": seconds}}
-            for entity in ("orders", "products", "returns")
+            f"sync_{entity}": {"config": {"database_retry_seconds": seconds}} for entity in ENTITIES
         }
     }
 

@@ -89,3 +89,23 @@ def test_shop_filter(store: Store) -> None:
     assert [row.shop_id for row in token_status(store, shop_id=SHOP_B)] == [SHOP_B]
     with pytest.raises(UnknownShopError):
         token_status(store, shop_id="404")
+
+
+def test_a_departed_shop_is_listed_without_a_problem(any_store: Store) -> None:
+    authorization, _ = any_store.tokens.save_authorization(
+        token_data(refresh_in=timedelta(days=60)), [shop(SHOP_A), shop(SHOP_B), shop(SHOP_C)]
+    )
+    any_store.tokens.update_shop_list(authorization.id, [shop(SHOP_A), shop(SHOP_C)])
+    any_store.tokens.set_shop_status(SHOP_C, "deauthorized", "SELLER_DEAUTHORIZATION webhook")
+    # Even a departed shop's seller needing re-authorization is not the departed shop's problem.
+    any_store.tokens.set_authorization_status(authorization.id, "needs_reauth", "rt expired")
+
+    rows = _by_shop(any_store)
+
+    assert rows[SHOP_B].status == "departed" and rows[SHOP_B].departed
+    assert rows[SHOP_B].ok and rows[SHOP_B].problems == ()
+    assert "no longer in the shop list" in (rows[SHOP_B].status_reason or "")
+    assert rows[SHOP_B].to_dict()["ok"] is True
+    assert rows[SHOP_A].problems == ("needs re-authorization: rt expired",)
+    assert rows[SHOP_C].problems == ("deauthorized: SELLER_DEAUTHORIZATION webhook",)
+    assert not rows[SHOP_A].departed and not rows[SHOP_C].departed

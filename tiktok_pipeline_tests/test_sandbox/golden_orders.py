@@ -8,8 +8,11 @@ chosen to cover every status and the rarer states (on hold, buyer asking to canc
 cancelled, unpaid), and the price details of some of them.
 ``test_order_golden.py`` replays the cases and compares field by field.
 
-The fixtures were captured from the sandbox before its order rendering was rewritten. After a
-deliberate change of the order payload, regenerate them (and review the diff):
+The fixtures were captured from the sandbox before its order rendering was rewritten, then
+regenerated once when orders gained TikTok's further documented members (buyer profile, CPF,
+SLA times, payment discount, shipping VAT, combined listings; the same pages, ids and values
+otherwise). After a deliberate change of the order payload, regenerate them (and review the
+diff):
 
     .venv/bin/python -m tiktok_pipeline_tests.test_sandbox.golden_orders --write
 """

@@ -234,6 +234,18 @@ def test_sellers_shops_and_request_counts(console, setup: Setup) -> None:
         lambda: "deauthorized" in console.find_element(By.ID, "sellers").text, what="the badge"
     )
 
+    # "Add a shop" adds a shop to an authorized seller, without a new consent.
+    shops_before = len(sandbox.shops)
+    [row] = [
+        r for r in console.find_elements(By.CSS_SELECTOR, "#sellers tr") if seller.open_id in r.text
+    ]
+    row.find_element(By.XPATH, ".//button[text()='Add a shop']").click()
+    wait_until(
+        lambda: len(console.find_elements(By.CSS_SELECTOR, "#shops tr")) == shops_before + 1,
+        what="the added shop",
+    )
+    assert len(sandbox.sellers[0].shop_ids) == len(seller.shop_ids) + 1
+
 
 def test_the_console_shows_no_secret_and_runs_under_its_policy(console, setup: Setup) -> None:
     wait_until(lambda: _delivery_rows(console) or True)

@@ -74,19 +74,20 @@ def test_reauthorization_replaces_tokens_and_reactivates(store: Store) -> None:
     assert got.access_token == "TTP_access_new"
 
 
-def test_shop_dropped_from_consent_is_deauthorized(store: Store) -> None:
+def test_shop_dropped_from_consent_is_departed(store: Store) -> None:
     store.tokens.save_authorization(token_data(), [shop(SHOP_A), shop(SHOP_B)])
 
     store.tokens.save_authorization(token_data("TTP_access_2", "TTP_refresh_2"), [shop(SHOP_A)])
 
     dropped = store.tokens.get_shop(SHOP_B)
-    assert dropped.status is ShopStatus.DEAUTHORIZED
+    assert dropped.status is ShopStatus.DEPARTED
     assert "authorization" in (dropped.status_reason or "")
     assert dropped.deauthorized_at is not None
     assert store.tokens.get_shop(SHOP_A).status is ShopStatus.ACTIVE
     with pytest.raises(ReauthorizationRequired, match=SHOP_B):
         store.tokens.credentials(SHOP_B, refresh=FakeTokenEndpoint("TTP_refresh_2"))
-    assert [s.id for s in store.tokens.list_shops(["deauthorized"])] == [SHOP_B]
+    assert [s.id for s in store.tokens.list_shops(["departed"])] == [SHOP_B]
+    assert store.tokens.list_shops(["deauthorized"]) == []
 
     # Consenting to the shop again brings it back.
     store.tokens.save_authorization(

@@ -27,9 +27,19 @@ import sqlalchemy as sa
 
 from tiktok_pipeline import db
 from tiktok_pipeline.sandbox import SandboxConfig, run_sandbox
-from tiktok_pipeline.warehouse import ORDER_TABLES, PRODUCT_TABLES, RETURN_TABLES, Warehouse
+from tiktok_pipeline.warehouse import (
+    ORDER_TABLES,
+    PAYMENT_TABLES,
+    PRODUCT_TABLES,
+    RETURN_TABLES,
+    STATEMENT_TABLES,
+    STATEMENT_TRANSACTION_TABLES,
+    WITHDRAWAL_TABLES,
+    Warehouse,
+)
 from tiktok_pipeline.warehouse.columns import REFUND_SUCCESS_STATUSES
 from tiktok_pipeline_tests.test_warehouse import expected as x
+from tiktok_pipeline_tests.test_warehouse import finance_factories as ff
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = ("README.md", "docs/data-dictionary.md")
@@ -95,6 +105,8 @@ class Snapshot:
     returns: list[dict]
     products: list[dict]
     ledger: list[dict]
+    #: Shop -> statements, statement_transactions, payments, withdrawals settling the orders.
+    finance: dict[str, dict[str, list[dict]]]
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +137,8 @@ def snapshot() -> Iterator[Snapshot]:
     ]
     for row in ledger:
         row["finished_at"] = now - timedelta(hours=row["hours"])
-    yield Snapshot(data["orders"], data["returns"], data["products"], ledger)
+    finance = ff.finance_of_orders(data["orders"])
+    yield Snapshot(data["orders"], data["returns"], data["products"], ledger, finance)
 
 
 def _fill(url: str, snapshot: Snapshot) -> Warehouse:
@@ -140,6 +153,15 @@ def _fill(url: str, snapshot: Snapshot) -> Warehouse:
         for shop_id, entities in by_shop.items():
             for entity, objects in entities.items():
                 tx.load(tables[entity], shop_id, objects)
+        finance_tables = {
+            "statements": STATEMENT_TABLES,
+            "statement_transactions": STATEMENT_TRANSACTION_TABLES,
+            "payments": PAYMENT_TABLES,
+            "withdrawals": WITHDRAWAL_TABLES,
+        }
+        for shop_id, kinds in snapshot.finance.items():
+            for kind, objects in kinds.items():
+                tx.load(finance_tables[kind], shop_id, objects)
         for row in snapshot.ledger:
             start = row["finished_at"] - timedelta(hours=1)
             tx.record_sync(
@@ -317,6 +339,43 @@ def _disagreeing_windows(rows: list[dict], snapshot: Snapshot) -> None:
     assert [r["finished_at"] for r in got] == [r["finished_at"] for r in expected]
 
 
+def _payouts_last_month(rows: list[dict], snapshot: Snapshot) -> None:
+    payments = [
+        {**p, "_shop_id": shop}
+        for shop, kinds in snapshot.finance.items()
+        for p in kinds["payments"]
+    ]
+    newest = max(p["paid_time"] for p in payments)
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for p in payments:
+        if p["status"] == "PAID" and p["paid_time"] > newest - 30 * 86400:
+            group = groups.setdefault(
+                (p["_shop_id"], p["amount"]["currency"]),
+                {"payouts": 0, "paid_out": Decimal(0), "held_in_reserve": Decimal(0)},
+            )
+            group["payouts"] += 1
+            group["paid_out"] += Decimal(p["amount"]["value"])
+            group["held_in_reserve"] += Decimal(p["reserve_amount"]["value"])
+    expected = [
+        {"shop_id": shop, "currency": currency, **figures}
+        for (shop, currency), figures in sorted(groups.items())
+    ]
+    assert len(expected) == 2 and all(r["payouts"] >= 10 for r in expected)
+    assert len(payments) > sum(r["payouts"] for r in expected)  # older payouts are left out
+    assert x.normalized(rows) == expected
+
+
+def _fees_per_order(rows: list[dict], snapshot: Snapshot) -> None:
+    settled = sorted(
+        ff.expected_settlements(snapshot.finance),
+        key=lambda r: (r["fee_tax_amount"], r["shop_id"], r["order_id"]),
+    )
+    columns = list(rows[0])
+    assert len(settled) > 100
+    assert x.normalized(rows) == [{c: r[c] for c in columns} for r in settled[:20]]
+    assert all(r["fee_tax_amount"] < 0 for r in rows)
+
+
 def _dictionary_pandas(namespace: dict, snapshot: Snapshot) -> None:
     daily = namespace["daily"]
     assert pd.api.types.is_datetime64_any_dtype(daily["day"])
@@ -348,6 +407,14 @@ CHECKS: dict[tuple[str, str], Check] = {
         "Return rate per product: units sold and units returned",
     ): _return_rate,
     ("docs/data-dictionary.md", "Stock per SKU and warehouse, with the product's status"): _stock,
+    (
+        "docs/data-dictionary.md",
+        "Payouts of the last month: payments paid in the 30 days up to the newest payout",
+    ): _payouts_last_month,
+    (
+        "docs/data-dictionary.md",
+        "Fees per order: the 20 settled orders that paid the most in fees and taxes",
+    ): _fees_per_order,
     (
         "docs/data-dictionary.md",
         "Synced windows where TikTok's total_count and what arrived disagree",

@@ -15,9 +15,9 @@ from tiktok_pipeline.warehouse.mapping import (
     Context,
     order_rows,
     product_rows,
-    return_rows,
     serialize,
 )
+from tiktok_pipeline.warehouse.return_mapping import return_rows
 from tiktok_pipeline_tests.test_warehouse import factories as f
 
 CTX = Context("7000714532876273420", datetime(2024, 7, 1, 12, 0, tzinfo=UTC), "poll")
@@ -134,3 +134,113 @@ def test_serialized_json_is_canonical_and_includes_children_unchanged():
     reordered = dict(reversed(list(data.items())))
     assert serialize(reordered).digest == serialized.digest
     assert serialize(f.changed(data, status="X")).digest != serialized.digest
+
+
+def _return_prepared(data):
+    return return_rows(data, CTX, serialize(data))
+
+
+def _discounts(currency: str, product_platform: str, shipping_seller: str) -> dict:
+    return {
+        "currency": currency,
+        "product_platform_discount": product_platform,
+        "product_seller_discount": "0.00",
+        "shipping_fee_platform_discount": "",
+        "shipping_fee_seller_discount": shipping_seller,
+    }
+
+
+def test_return_discounts_and_shipping_fees_are_summed_over_their_arrays():
+    data = f.return_(
+        "8",
+        discount_amount=[
+            _discounts("USD", "1.10", "0.20"),
+            _discounts("USD", "2.05", "0.30"),
+        ],
+        shipping_fee_amount=[
+            {
+                "currency": "USD",
+                "seller_paid_return_shipping_fee": "0.00",
+                "platform_paid_return_shipping_fee": "5.99",
+                "buyer_paid_return_shipping_fee": "1.01",
+            }
+        ],
+        partial_refund={"currency": "USD", "amount": "7.50"},
+        is_quick_refund=True,
+        seller_proposed_return_type="PARTIAL_REFUND",
+    )
+    row = _return_prepared(data).row
+    assert set(row) == {c.name for c in schema.returns.columns}
+    assert row["product_platform_discount"] == Decimal("3.15")
+    assert row["shipping_fee_seller_discount"] == Decimal("0.50")
+    assert row["product_seller_discount"] == Decimal("0.00")
+    assert row["shipping_fee_platform_discount"] is None  # "" in every element
+    assert row["platform_paid_return_shipping_fee"] == Decimal("5.99")
+    assert row["buyer_paid_return_shipping_fee"] == Decimal("1.01")
+    assert row["partial_refund_amount"] == Decimal("7.50")
+    assert row["is_quick_refund"] is True
+    assert row["seller_proposed_return_type"] == "PARTIAL_REFUND"
+
+
+def test_return_without_discounts_fees_or_offer_gives_nulls():
+    row = _return_prepared(f.return_("8")).row  # TikTok's [] and no partial_refund
+    for name in (
+        "product_platform_discount",
+        "seller_paid_return_shipping_fee",
+        "partial_refund_amount",
+        "is_quick_refund",
+        "return_tracking_number",
+    ):
+        assert row[name] is None, name
+    # A return without refund_amount still has the currency of its discounts.
+    data = f.return_("9", discount_amount=[_discounts("GBP", "1.00", "0.00")])
+    del data["refund_amount"]
+    row = _return_prepared(data).row
+    assert (row["currency"], row["product_platform_discount"]) == ("GBP", Decimal("1.00"))
+
+
+def test_bad_return_discount_names_its_element():
+    data = f.return_(
+        "8", discount_amount=[_discounts("USD", "1.00", "0"), _discounts("USD", "abc", "0")]
+    )
+    with pytest.raises(BadValue, match=r"discount_amount\[1\]\.product_platform_discount"):
+        _return_prepared(data)
+    with pytest.raises(BadValue, match=r"partial_refund"):
+        _return_prepared(f.return_("8", partial_refund="7.50"))
+
+
+def test_order_payment_extras_and_line_shipping_vat():
+    data = f.order("1")
+    data["payment"].update(
+        payment_platform_discount="1.20", payment_discount_service_fee="0.05", distance_fee=""
+    )
+    data["line_items"][0].update(shipping_vat_amount="0.67", shipping_vat_rate="0.2000")
+    prepared = _order_prepared(data)
+    assert prepared.row["payment_platform_discount"] == Decimal("1.20")
+    assert prepared.row["payment_discount_service_fee"] == Decimal("0.05")
+    assert prepared.row["distance_fee"] is None
+    first, second = prepared.children["tiktok_order_line_items"]
+    assert (first["shipping_vat_amount"], first["shipping_vat_rate"]) == (
+        Decimal("0.67"),
+        Decimal("0.2000"),
+    )
+    assert second["shipping_vat_amount"] is None and second["shipping_vat_rate"] is None
+
+
+def test_product_audit_and_status():
+    reasons = [{"position": "Title", "reasons": ["Too short"], "suggestions": []}]
+    data = {
+        "id": "9",
+        "status": "FAILED",
+        "product_status": "FAILED",
+        "audit": {"status": "FAILED"},
+        "audit_failed_reasons": reasons,
+    }
+    row = product_rows(data, CTX, serialize(data)).row
+    assert set(row) == {c.name for c in schema.products.columns}
+    assert (row["status"], row["product_status"], row["audit_status"]) == ("FAILED",) * 3
+    assert row["audit_failed_reasons"] == reasons
+    row = product_rows({"id": "9"}, CTX, serialize({"id": "9"})).row
+    assert row["audit_status"] is None and row["audit_failed_reasons"] is None
+    with pytest.raises(BadValue, match=r"audit"):
+        product_rows({"id": "9", "audit": "APPROVED"}, CTX, serialize({"id": "9"}))

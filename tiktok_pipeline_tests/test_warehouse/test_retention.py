@@ -35,6 +35,10 @@ ADDRESS_PII = (
     "postal_code",
 )
 
+#: The order's own fields that are the buyer's (the nickname and avatar are their TikTok
+#: profile's; ``cpf`` and ``cpf_name`` are sent in Brazil).
+BUYER_PII = ("buyer_email", "buyer_message", "buyer_nickname", "buyer_avatar", "cpf", "cpf_name")
+
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[RunningSandbox]:
@@ -65,7 +69,7 @@ def load(wh: Warehouse, sandbox: RunningSandbox, orders: dict[str, list[dict]]) 
 def personal_data(order: dict[str, Any]) -> set[str]:
     """The buyer's personal values in ``order`` (non-empty strings)."""
     address = order.get("recipient_address") or {}
-    values = [order.get("buyer_email"), order.get("buyer_message")]
+    values = [order.get(name) for name in BUYER_PII]
     values += [address.get(name) for name in ADDRESS_PII]
     return {v for v in values if isinstance(v, str) and v.strip()}
 

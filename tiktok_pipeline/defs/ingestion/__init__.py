@@ -1,1 +1,1 @@
-"""Pulling orders, products and returns from TikTok into the warehouse tables."""
+"""Pulling orders, products, returns, cancellations and finance from TikTok into the warehouse."""

@@ -1,4 +1,6 @@
-"""The partitioned assets: orders, products and returns, each a set of warehouse tables."""
+"""The partitioned sync assets: one multi-asset per entity (orders, products, returns,
+cancellations, statements, statement transactions, payments, withdrawals), each a set of
+warehouse tables."""
 
 import time
 from datetime import date, timedelta
@@ -69,7 +71,7 @@ def _fix_for(error: BaseException | None) -> str:
 def build_sync_asset(
     entity: Entity, days_per_run: int, partitions_start: date = DEFAULT_PARTITIONS_START
 ) -> dg.AssetsDefinition:
-    """The multi-asset that pulls ``entity`` by daily ``update_time`` window into its tables.
+    """The multi-asset that pulls ``entity`` by daily window of its time field into its tables.
 
     Its partitions are the UTC days from ``partitions_start``. A backfill of a range runs as
     runs of at most ``days_per_run`` partitions each. Each day's materialization carries that
@@ -79,11 +81,8 @@ def build_sync_asset(
     specs = [
         dg.AssetSpec(
             table,
-            description=(
-                f"{entity.description}: `{table}`. Rows are upserted on their key; a row "
-                "changes only when TikTok's update_time is at least the stored one."
-            ),
-            group_name=GROUP,
+            description=f"{entity.description}: `{table}`. {entity.loading}",
+            group_name=entity.group,
             kinds={"tiktok", "sql"},
             deps=[parent] if table != parent else [],
             metadata={"dagster/column_schema": column_schema(table), "dagster/table_name": table},
@@ -110,10 +109,10 @@ def build_sync_asset(
         window = context.partition_time_window
         upper_bound = utcnow() - timedelta(minutes=config.safety_lag_minutes)
         windows = daily_windows(window.start, window.end, upper_bound)
-        shops = _select_shops(store, config.shops)
+        shops = select_shops(store, config.shops)
         context.log.info(
             "Syncing %s of %d shop(s) over %d window(s) from %s to %s",
-            entity.name,
+            entity.label,
             len(shops),
             len(windows),
             window.start.isoformat(),
@@ -151,7 +150,7 @@ def build_sync_asset(
             ]
             raise dg.Failure(
                 description=(
-                    f"{len(failed_shops)} of {len(shops)} shop(s) failed to sync {entity.name}: "
+                    f"{len(failed_shops)} of {len(shops)} shop(s) failed to sync {entity.label}: "
                     f"{', '.join(failed_shops)}. The other shops' rows landed.\n" + "\n".join(lines)
                 ),
                 metadata=totals,
@@ -173,11 +172,21 @@ def build_sync_asset(
                 asset_key=table, metadata={"dagster/row_count": counts[table]}
             )
 
-    sync.__doc__ = f"Pull {entity.description.lower()} updated in each day into the warehouse."
+    sync.__doc__ = (
+        f"Pull {entity.description[0].lower()}{entity.description[1:]} by "
+        f"{entity.time_field} into the warehouse, one UTC day per partition."
+        + (
+            f" A day within {entity.revisit.days} days of now is fetched from "
+            f"{entity.revisit.days} days before it, as the objects' statuses still change."
+            if entity.revisit
+            else ""
+        )
+    )
     return sync
 
 
-def _select_shops(store: StoreResource, requested: list[str] | None) -> list[str]:
+def select_shops(store: StoreResource, requested: list[str] | None) -> list[str]:
+    """The active shops, or ``requested`` when given (a Failure naming any that is not active)."""
     active = [shop.id for shop in store.active_shops()]
     if requested is None:
         return active

@@ -1,17 +1,21 @@
-"""Asset checks: ids unique across shops, no orphan children, complete windows, fresh shops.
+"""Asset checks: ids unique across shops, no orphan children, complete windows, fresh shops,
+and the finance reconciliations (statements and payments that add up to the cent).
 
 Freshness is judged per shop from the sync ledger, so one stale shop cannot hide behind a
 table that other shops keep fresh.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import dagster as dg
+import sqlalchemy as sa
 
 from tiktok_pipeline.db import utcnow
 from tiktok_pipeline.defs.ingestion.entities import ENTITIES, Entity
 from tiktok_pipeline.defs.resources import StoreResource, WarehouseResource
 from tiktok_pipeline.warehouse import quality
+from tiktok_pipeline.warehouse.finance_quality import FinanceMismatch
 
 #: A shop is stale when its newest synced window ends longer ago than this.
 FRESHNESS_LIMIT = timedelta(hours=2)
@@ -106,8 +110,9 @@ def _freshness_check(entity: Entity) -> dg.AssetChecksDefinition:
         asset=parent,
         name="fresh_for_every_shop",
         description=(
-            f"Every active shop has {entity.name} synced up to less than {limit_text} ago, "
-            "judged per shop from the sync ledger."
+            f"Every active shop has {entity.label} synced up to less than {limit_text} ago, "
+            "judged per shop from the sync ledger: a window synced with nothing in it counts, "
+            f"so a shop with no {entity.label} yet is fresh as long as its syncs run."
         ),
     )
     def check(warehouse: WarehouseResource, store: StoreResource) -> dg.AssetCheckResult:
@@ -141,13 +146,70 @@ def _freshness_check(entity: Entity) -> dg.AssetChecksDefinition:
     return check
 
 
+def _reconciliation_check(
+    asset: str,
+    parts: str,
+    name: str,
+    description: str,
+    find: Callable[[sa.Connection], tuple[int, list[FinanceMismatch]]],
+    what: str,
+) -> dg.AssetChecksDefinition:
+    # Depending on the parts' table too, the check runs after both are synced in a run.
+    @dg.asset_check(asset=asset, name=name, description=description, additional_deps=[parts])
+    def check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.get().engine.connect() as connection:
+            count, sample = find(connection)
+        lines = [
+            f"shop {m.shop_id} {what} {m.id}: {m.stated} {m.currency or ''} stated, "
+            f"{m.summed} summed (off by {m.difference})"
+            for m in sample
+        ]
+        return dg.AssetCheckResult(
+            passed=count == 0,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"mismatches": count, "sample": dg.MetadataValue.json(lines)},
+            description=(
+                f"{count} {what}(s) do not add up; e.g. " + "; ".join(lines[:3]) if count else None
+            ),
+        )
+
+    return check
+
+
+def build_finance_checks() -> list[dg.AssetChecksDefinition]:
+    """The reconciliations an analyst relies on: statement = its transactions, payment = its
+    statements, exactly."""
+    return [
+        _reconciliation_check(
+            "tiktok_statements",
+            "tiktok_statement_transactions",
+            "statement_matches_transactions",
+            "Every statement's settlement_amount equals, to the cent, the sum of the "
+            "settlement_amount of its transactions in tiktok_statement_transactions "
+            "(statements with no transaction loaded are not judged).",
+            quality.statement_mismatches,
+            "statement",
+        ),
+        _reconciliation_check(
+            "tiktok_payments",
+            "tiktok_statements",
+            "payment_matches_statements",
+            "Every payment's amount plus its reserve equals, to the cent, the sum of the "
+            "settlement_amount of the statements it pays out (payments with no statement "
+            "loaded are not judged).",
+            quality.payment_mismatches,
+            "payment",
+        ),
+    ]
+
+
 def build_checks() -> list[dg.AssetChecksDefinition]:
     """Every asset check of the sync assets."""
     checks = []
     for entity in ENTITIES.values():
         checks += [_unique_ids_check(entity), _total_count_check(entity), _freshness_check(entity)]
         checks += [_orphans_check(child) for child in entity.tables[1:]]
-    return checks
+    return checks + build_finance_checks()
 
 
 sync_checks = build_checks()

@@ -117,7 +117,7 @@ def run_message(summary: SyncSummary, entity: Entity, days: int, shops: int) -> 
     )
     return (
         f"Synced {entity.name} of {days} day(s) for {shops} shop(s): {summary.pages} API "
-        f"page(s), {summary.received} {entity.name} received; {tables}"
+        f"page(s), {summary.received} {entity.label} received; {tables}"
     )
 
 

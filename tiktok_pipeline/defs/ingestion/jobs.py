@@ -12,7 +12,10 @@ sync_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(
         *(table for entity in ENTITIES.values() for table in entity.tables)
     ),
-    description="Pull orders, products and returns of the selected days into the warehouse.",
+    description=(
+        "Pull orders, products, returns, cancellations, statements and their transactions, "
+        "payments and withdrawals of the selected days into the warehouse."
+    ),
 )
 
 daily_sales = dg.AssetSpec(
@@ -26,6 +29,21 @@ daily_sales = dg.AssetSpec(
     group_name=GROUP,
     kinds={"sql", "view"},
     metadata={"dagster/column_schema": column_schema("tiktok_daily_sales")},
+)
+
+
+order_settlements = dg.AssetSpec(
+    "tiktok_order_settlements",
+    deps=["tiktok_statement_transactions", "tiktok_statements", "tiktok_payments"],
+    description=(
+        "A SQL view: per shop and settled order, what it paid the seller (revenue, fees and "
+        "taxes, shipping, adjustments, settlement) added up over its statement transactions, "
+        "with the statement and the payment that paid it out. Join it to tiktok_orders on "
+        "(shop_id, order_id) to reconcile an order to its payout."
+    ),
+    group_name="tiktok_finance",
+    kinds={"sql", "view"},
+    metadata={"dagster/column_schema": column_schema("tiktok_order_settlements")},
 )
 
 

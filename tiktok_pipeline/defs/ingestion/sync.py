@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from tiktok_pipeline.bulk_gc import fewer_collections
 from tiktok_pipeline.client import Page, ShopAPI, TikTokAPIError
 from tiktok_pipeline.db import db_error_text, is_sqlite, is_transient_database_error, utcnow
-from tiktok_pipeline.defs.ingestion.entities import Entity
+from tiktok_pipeline.defs.ingestion.entities import Entity, fetch_start
 from tiktok_pipeline.warehouse import LoadResult, Warehouse
 
 logger = logging.getLogger(__name__)
@@ -94,7 +94,8 @@ def sync_unit(
             # Parsing and loading a window allocates objects by the hundred thousand, all freed
             # by reference counting: collect garbage less often meanwhile (restored after).
             with fewer_collections():
-                pages = _counted(entity.fetch(api, window.start, window.end), result)
+                start = fetch_start(entity, window.start, window.end, utcnow())
+                pages = _counted(entity.fetch(api, start, window.end), result)
                 _fetch_and_load(warehouse, entity, pages, result, run_id, started_at)
             return result
         except Exception as exc:  # one shop's failure must not stop the others
@@ -150,12 +151,25 @@ class _DatabaseRetry:
 
 
 def _counted(pages: Iterable[Page], result: UnitResult) -> Iterator[Page]:
-    """``pages``, counting them and keeping TikTok's total_count in ``result``."""
+    """``pages``, counting them and keeping TikTok's total_count in ``result``.
+
+    A fetch may be several searches (one per statement for statement transactions): each
+    search's first page carries its total_count, and the window's is their sum (0 when there
+    was no search: no statement in the window). A first page without one leaves the window's
+    total unknown (None), which the count check skips.
+    """
+    known = True
     for page in pages:
         result.pages += 1
-        if result.api_total_count is None:
-            result.api_total_count = page.total_count
+        if page.number == 1:
+            if page.total_count is None or not known:
+                known = False
+                result.api_total_count = None
+            else:
+                result.api_total_count = (result.api_total_count or 0) + page.total_count
         yield page
+    if result.pages == 0:
+        result.api_total_count = 0
 
 
 def _fetch_and_load(

@@ -12,8 +12,10 @@ Wire into the Definitions::
 
 ``build_maintenance_schedules(refresh_cron=..., flush_cron=..., check_cron=...)`` gives the
 schedules with other crons or settings (``tiktok_pipeline.definitions`` reads them from the
-environment). ``maintenance_sensors`` deliver the alerts: failed runs and the check turning
-red, to Slack and/or e-mail (see :mod:`tiktok_pipeline.defs.alerting`).
+environment); ``build_shop_lists_schedule(cron)`` gives the shop-list refresh's
+(``tiktok_shop_lists_job``: shops added to or removed from an authorization).
+``maintenance_sensors`` deliver the alerts: failed runs and the check turning red, to Slack
+and/or e-mail (see :mod:`tiktok_pipeline.defs.alerting`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ from tiktok_pipeline.defs.maintenance.schedules import (
     build_refresh_schedule,
     build_tokens_check_schedule,
 )
+from tiktok_pipeline.defs.maintenance.shop_lists import (
+    ShopListsConfig,
+    build_shop_lists_schedule,
+    shop_lists_job,
+)
 
 if TYPE_CHECKING:
     # What dg.define_asset_job returns; Dagster does not export the name.
@@ -52,6 +59,7 @@ maintenance_jobs: list[dg.JobDefinition | UnresolvedAssetJobDefinition] = [
     refresh_tokens_job,
     flush_expired_tokens_job,
     tokens_check_job,
+    shop_lists_job,
 ]
 maintenance_assets = [tiktok_authorizations]
 maintenance_checks = [shops_connected]
@@ -61,9 +69,11 @@ maintenance_sensors = build_alert_sensors(shops_connected.check_key)
 __all__ = [
     "FlushTokensConfig",
     "RefreshTokensConfig",
+    "ShopListsConfig",
     "build_flush_schedule",
     "build_maintenance_schedules",
     "build_refresh_schedule",
+    "build_shop_lists_schedule",
     "build_shops_connected_check",
     "build_tokens_check_schedule",
     "flush_expired_tokens_job",
@@ -72,6 +82,7 @@ __all__ = [
     "maintenance_jobs",
     "maintenance_sensors",
     "refresh_tokens_job",
+    "shop_lists_job",
     "shops_connected",
     "tiktok_authorizations",
     "tokens_check_job",

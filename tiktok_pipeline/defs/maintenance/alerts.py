@@ -6,6 +6,13 @@ ERROR, while any shop needs re-authorization or is deauthorized, or a refresh to
 authorization itself (as TikTok announced with webhook 7, UPCOMING_AUTHORIZATION_EXPIRATION,
 which the webhook sensor records) ends within the warning window. A job that runs only this
 check, on an hourly schedule, keeps the alert current.
+
+``departed`` shops (no longer in their authorization's shop list: the seller removed them from
+the app, or they left the seller) are not counted among the shops that must be connected, and
+never turn the check red: re-authorizing, the only fix the check offers, would not bring them
+back, and an alert nobody can clear teaches people to ignore it. They are named in the
+``shops_departed`` metadata and the description, so that a shop missing from the count is
+explained.
 """
 
 from __future__ import annotations
@@ -45,6 +52,17 @@ def problems_table(rows: list[ShopTokenStatus]) -> str:
     return "\n".join(lines)
 
 
+def departed_text(shop_ids: list[str]) -> str:
+    """The check's note on departed shops: which, and that they need nothing."""
+    more = len(shop_ids) - 10
+    listed = ", ".join(shop_ids[:10]) + (f" and {more} more" if more > 0 else "")
+    return (
+        f"Not counted: {len(shop_ids)} departed shop(s) ({listed}), no longer in their "
+        "authorization's shop list (the seller removed them from the app); nothing to fix, "
+        "they are active again when the seller adds them back."
+    )
+
+
 def build_shops_connected_check(
     warn_within: timedelta = DEFAULT_WARN_WITHIN,
 ) -> dg.AssetChecksDefinition:
@@ -57,27 +75,33 @@ def build_shops_connected_check(
         name=CHECK_NAME,
         description=(
             "Every shop is connected: none needs re-authorization or is deauthorized, and no "
-            f"refresh token or authorization ends within {window}."
+            f"refresh token or authorization ends within {window}. Shops the seller removed "
+            "from the app (departed) are not expected to be connected."
         ),
     )
     def shops_connected(store: StoreResource) -> dg.AssetCheckResult:
-        rows = token_status(store.get(), warn_within=warn_within)
+        everything = token_status(store.get(), warn_within=warn_within)
+        departed = [row.shop_id for row in everything if row.departed]
+        rows = [row for row in everything if not row.departed]
         bad = [row for row in rows if not row.ok]
         link = reauthorize_url()
-        description = None
+        texts = []
         if bad:
-            description = (
+            texts.append(
                 f"{len(bad)} of {len(rows)} shop(s) need attention: "
                 + "; ".join(f"{row.shop_id}: {row.problems[0]}" for row in bad[:10])
                 + f". Fix: the seller opens {link} and authorizes the app again."
             )
+        if departed:
+            texts.append(departed_text(departed))
         return dg.AssetCheckResult(
             passed=not bad,
             severity=dg.AssetCheckSeverity.ERROR,
-            description=description,
+            description=" ".join(texts) or None,
             metadata={
                 "shops": len(rows),
                 "shops_needing_attention": dg.MetadataValue.json([row.shop_id for row in bad]),
+                "shops_departed": dg.MetadataValue.json(departed),
                 "problems": dg.MetadataValue.md(problems_table(bad)),
                 "reauthorize_url": dg.MetadataValue.url(link),
                 "warn_within": dg.MetadataValue.text(window),

@@ -37,8 +37,8 @@ def apply_webhooks(
     store: StoreResource,
     warehouse: WarehouseResource,
 ) -> None:
-    """Fetch the orders, returns and products the pushes named (orders 50 ids a call) and
-    write them with the pipeline's loading rules (`_source = webhook`); mark the rows."""
+    """Fetch the orders, returns, products and cancellations the pushes named (orders 50 ids a
+    call) and write them with the pipeline's loading rules (`_source = webhook`); mark the rows."""
     inbox = store.get().webhooks
     wanted = {InboxStatus.PENDING.value, InboxStatus.PROCESSING.value}
     rows = [row for row in inbox.get_many(config.inbox_ids) if row.status in wanted]
@@ -73,11 +73,13 @@ def apply_webhooks(
                 )
             )
         context.log.info(
-            "shop %s: %d order(s), %d return(s), %d product(s) refreshed from %d push(es)",
+            "shop %s: %d order(s), %d return(s), %d product(s), %d cancellation(s) refreshed "
+            "from %d push(es)",
             shop_id,
             len(shop.orders),
             len(shop.returns),
             len(shop.products),
+            len(shop.cancellations),
             len(shop.row_ids),
         )
     if failed:

@@ -15,7 +15,6 @@ ORDER_EVENTS = {
     WebhookEvent.REVERSE_STATUS_UPDATE,
     WebhookEvent.RECIPIENT_ADDRESS_UPDATE,
     WebhookEvent.PACKAGE_UPDATE,
-    WebhookEvent.CANCELLATION_STATUS_CHANGE,
 }
 PRODUCT_EVENTS = {
     WebhookEvent.PRODUCT_STATUS_CHANGE,
@@ -34,7 +33,19 @@ class ShopRefresh:
     orders: set[str] = field(default_factory=set)
     returns: set[str] = field(default_factory=set)
     products: set[str] = field(default_factory=set)
+    cancellations: set[str] = field(default_factory=set)
     row_ids: list[int] = field(default_factory=list)
+
+    def names_anything(self) -> bool:
+        """Whether there is an object to fetch."""
+        return bool(self.orders or self.returns or self.products or self.cancellations)
+
+    def add(self, other: ShopRefresh) -> None:
+        """Add ``other``'s objects (not its rows) to these."""
+        self.orders |= other.orders
+        self.returns |= other.returns
+        self.products |= other.products
+        self.cancellations |= other.cancellations
 
 
 @dataclass
@@ -83,6 +94,12 @@ def plan(rows: Iterable[InboxRow]) -> Plan:
         refresh = ShopRefresh()
         if event in ORDER_EVENTS:
             refresh.orders.update(_order_ids(event, data))
+        elif event is WebhookEvent.CANCELLATION_STATUS_CHANGE:
+            # The cancellation changed, and with it its order's status.
+            if data.get("cancel_id"):
+                refresh.cancellations.add(str(data["cancel_id"]))
+            if data.get("order_id"):
+                refresh.orders.add(str(data["order_id"]))
         elif event is WebhookEvent.RETURN_STATUS_CHANGE:
             if data.get("return_id"):
                 refresh.returns.add(str(data["return_id"]))
@@ -93,15 +110,16 @@ def plan(rows: Iterable[InboxRow]) -> Plan:
                 refresh.products.add(str(data["product_id"]))
         else:
             result.ignored.append(
-                (row.id, f"{event_name(row.type)} changes no order, product or return")
+                (
+                    row.id,
+                    f"{event_name(row.type)} changes no order, product, return or cancellation",
+                )
             )
             continue
-        if not (refresh.orders or refresh.returns or refresh.products):
+        if not refresh.names_anything():
             result.ignored.append((row.id, f"{event.name} push without the object's id"))
             continue
         shop = result.refresh.setdefault(row.shop_id, ShopRefresh())
-        shop.orders |= refresh.orders
-        shop.returns |= refresh.returns
-        shop.products |= refresh.products
+        shop.add(refresh)
         shop.row_ids.append(row.id)
     return result

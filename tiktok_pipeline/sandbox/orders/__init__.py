@@ -6,8 +6,11 @@
 - :mod:`.arrays`: the same derivation for many orders at once, with numpy.
 - :mod:`.search`: Get Order List's filters over index ranges and arrays.
 - :mod:`.text_rows`: writing the same JSON text for many objects at once (byte rows, numpy).
+- :mod:`.conventions`: members that follow a rule of the region, payment or SKU (constants).
+- :mod:`.member_texts`: the members that come from small tables, as text.
 - :mod:`.shop_tables`: what rendering a shop's orders needs, made once: layouts of the
   fixed-width text, amounts and pre-encoded pieces.
+- :mod:`.amounts`: a batch of orders' amounts in minor units, with arrays.
 - :mod:`.render`: ``OrderRenderer``, the JSON an order is served as (the one renderer: a
   batch of orders at once, from arrays).
 - :mod:`.price_detail`: Get Price Detail's answer.

@@ -25,8 +25,12 @@ from itertools import chain, repeat
 
 import numpy as np
 
-from tiktok_pipeline.sandbox.orders import arrays
-from tiktok_pipeline.sandbox.orders.book import PLATFORM_PROMOTION, SELLER_PROMOTION, OrderBook
+from tiktok_pipeline.sandbox.orders import amounts, arrays
+from tiktok_pipeline.sandbox.orders.book import OrderBook
+from tiktok_pipeline.sandbox.orders.conventions import (
+    CARD_TYPES,
+    FAST_DISPATCH_OPTION,
+)
 from tiktok_pipeline.sandbox.orders.lifecycle import (
     CANCELLED,
     DAY,
@@ -34,19 +38,23 @@ from tiktok_pipeline.sandbox.orders.lifecycle import (
     ON_HOLD,
     PATH_UNPAID_CANCEL,
 )
+from tiktok_pipeline.sandbox.orders.member_texts import REASON_SET_START, REASON_SETS
 from tiktok_pipeline.sandbox.orders.shop_tables import (
     DRAW_RADICES,
     MORE_DRAW_RADICES,
-    REASON_SET_START,
-    REASON_SETS,
     TEN_DIGITS,
     ShopTables,
 )
 
 #: At most this many orders go through the arrays at once (bounds temporary memory).
 CHUNK = 4096
-#: Reason counts per reason set (see ``shop_tables.REASON_SETS``).
+#: Reason counts per reason set (see ``member_texts.REASON_SETS``).
 REASON_COUNTS = np.array([len(reasons) for reasons in REASON_SETS], np.uint64)
+#: The third hash's draws: card brand, payment discount roll.
+EXTRA_DRAW_RADICES = (len(CARD_TYPES), 100)
+#: Mixed into the draws hash to give the third hash (a stream of its own: the older draws keep
+#: their values).
+EXTRA_DRAW_SALT = np.uint64(0x0D20_0D20_0D20_0D20)
 
 
 def id_digits(params: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -68,9 +76,10 @@ class PageArrays:
 
     ``paid``: the order has been paid (and not cancelled unpaid); ``n_progress``: how many of
     ready to ship, collection and delivery happened; ``asks``: the buyer has asked to cancel;
-    ``draws``, ``more``: the random draws of ``shop_tables.DRAW_RADICES`` and
-    ``MORE_DRAW_RADICES`` (one row per draw); ``cancel_key``: the order's entry in the cancel
-    reason tables (``shop_tables.reason_texts``).
+    ``draws``, ``more``, ``extra``: the random draws of ``shop_tables.DRAW_RADICES``,
+    ``MORE_DRAW_RADICES`` and :data:`EXTRA_DRAW_RADICES` (one row per draw);
+    ``cancel_key``: the order's entry in the cancel reason tables
+    (``member_texts.reason_texts``).
     """
 
     idx: np.ndarray
@@ -84,6 +93,7 @@ class PageArrays:
     asks: np.ndarray
     draws: np.ndarray
     more: np.ndarray
+    extra: np.ndarray
     cancel_key: np.ndarray
 
     @classmethod
@@ -94,6 +104,9 @@ class PageArrays:
         st = lc.at(t)
         draws, rest = arrays.radix_digits(hs.draws, DRAW_RADICES)
         more, rest = arrays.radix_digits(arrays.mix64_array(rest ^ hs.draws), MORE_DRAW_RADICES)
+        extra, _ = arrays.radix_digits(
+            arrays.mix64_array(hs.draws ^ EXTRA_DRAW_SALT), EXTRA_DRAW_RADICES
+        )
         unpaid_cancel = lc.path == PATH_UNPAID_CANCEL
         reason_set = np.where(unpaid_cancel, 0, np.where(lc.by == arrays.BY_SELLER, 1, 2))
         reason = (rest % REASON_COUNTS[reason_set]).astype(np.int64)
@@ -111,6 +124,7 @@ class PageArrays:
             asks=lc.requested_by(t),
             draws=draws,
             more=more,
+            extra=extra,
             cancel_key=(REASON_SET_START[reason_set] + reason) * 3 + lc.by,
         )
 
@@ -134,8 +148,8 @@ class OrderRenderer:
         """The orders of one batch."""
         seg = self._fixed_text(p)
         piece = self._pieces(p)
-        sale, original, seller, platform = self._line_amounts(p)
-        amounts, tax_columns = self._amounts(p, sale, original, seller, platform)
+        sale, original, seller, platform = amounts.line_amounts(self.tables, p.at)
+        money, tax_columns = self._amounts(p, sale, original, seller, platform)
         items = self._line_items(p, seg, piece, sale)
         n = len(p.idx)
         tb = self.tables
@@ -145,22 +159,24 @@ class OrderRenderer:
             seg["cancel"],
             piece["cancel_rest"],
             seg["request"],
+            seg["fast"],
             seg["user"],
+            *([piece["cpf_name"]] if "cpf_name" in piece else []),
             piece["fulfilment"],
             piece["flags"],
             seg["packages"],
             seg["tracking"],
             piece["provider"],
             repeat(tb.payment_head),
-            amounts[:n],
+            money[:n],
             piece["ship_fee"],
-            amounts[n : 2 * n],
+            money[n : 2 * n],
             repeat(b'","platform_discount":"'),
-            amounts[2 * n : 3 * n],
+            money[2 * n : 3 * n],
             repeat(b'","total_amount":"'),
-            amounts[3 * n : 4 * n],
+            money[3 * n : 4 * n],
             repeat(b'","original_total_product_price":"'),
-            amounts[4 * n : 5 * n],
+            money[4 * n : 5 * n],
             piece["ship_block"],
             *tax_columns,
             piece["names"],
@@ -196,6 +212,7 @@ class OrderRenderer:
                 "c": c,
                 "u": st.update_time,
                 "p": paid_at,
+                "p1": paid_at + DAY,
                 "p2": paid_at + 2 * DAY,
                 "p3": paid_at + 3 * DAY,
                 "p8": paid_at + 8 * DAY,
@@ -215,6 +232,8 @@ class OrderRenderer:
         lay.put_text(rows, "status", st.status)
         lay.put_text(rows, "display", st.status)
         lay.put_text(rows, "package_status", st.status)
+        if "invoice" in lay.texts:
+            lay.put_text(rows, "invoice", st.status)
         unpaid = ~p.paid
         if unpaid.any():
             sla = layout.unpaid.new(n)
@@ -226,6 +245,8 @@ class OrderRenderer:
         has_rts = p.n_progress > 0
         lay.keep(rows, "cancel", "cancel", p.cancelled)
         lay.keep(rows, "request", "request", p.asks)
+        fast = p.paid & (p.draws[5] == FAST_DISPATCH_OPTION) & tb.fast_dispatch
+        lay.keep(rows, "fast", "fast", fast)
         lay.keep(rows, "package_at", "packages", p.paid)
         lay.keep(rows, "tracking_at", "tracking", has_rts)
         lay.keep(rows, "tail_package", "tail_package", p.paid)
@@ -244,21 +265,25 @@ class OrderRenderer:
         provider_or_none = np.where(p.n_progress > 0, provider, lookup.none("provider"))
         n_notes, n_options = MORE_DRAW_RADICES[0], DRAW_RADICES[5]
         fulfilment = ((message * n_notes + note) * 3 + ship_kind) * n_options + option
+        flags = (pay_method * 2 + (p.st.status == ON_HOLD)) * 2 + (p.asks & ~p.cancelled)
+        names = first * DRAW_RADICES[2] + last_name
+        brazil = {"cpf_name": names} if "cpf_name" in lookup.sizes else {}
         return lookup(
             {
                 "fulfilment": fulfilment * tb.n_warehouses + at.warehouse,
-                "flags": (pay_method * 2 + (p.st.status == ON_HOLD)) * 2 + (p.asks & ~p.cancelled),
+                "flags": flags * len(CARD_TYPES) + p.extra[0],
                 "cancel_rest": np.where(p.cancelled, p.cancel_key, lookup.none("cancel_rest")),
                 "provider": provider_or_none,
                 "ship_fee": at.ship_class,
                 "ship_block": at.ship_class,
-                "names": first * DRAW_RADICES[2] + last_name,
+                "names": names,
                 "number": number + 1,
                 "street_full": street_place,
                 "unit": flat + 1,
                 "street_tail": street_place,
                 "tail_provider": provider_or_none,
                 "item_cancel": np.where(p.cancelled, p.cancel_key, lookup.none("item_cancel")),
+                **brazil,
             }
         )
 
@@ -272,51 +297,50 @@ class OrderRenderer:
     ) -> tuple[list[bytes], list]:
         """The payment's amounts as text, and the columns of an order's taxes.
 
-        The amounts: sub total, seller discount, platform discount, total, original price
-        (``n`` each), then (sales tax) tax, product tax, shipping tax, retail delivery fee.
-        The other arguments: per unit slot, from :meth:`_line_amounts`.
+        The amounts: sub total, seller discount, platform discount, total, original price,
+        payment platform discount (``n`` each), then (sales tax) tax, product tax, shipping
+        tax, retail delivery fee. The other arguments: per unit slot, from
+        :func:`~tiktok_pipeline.sandbox.orders.amounts.line_amounts`.
+
+        The payment platform discount is funded by the payment provider and not part of
+        ``total_amount`` (the order's price, as the seller is paid on it).
         """
         tb = self.tables
         at = p.at
         n = len(p.idx)
         sub_total = sale.sum(axis=1)
-        shipping_fee = (
-            tb.shipping_original
-            - tb.ship_discounts[at.ship_class, 0]
-            - tb.ship_discounts[at.ship_class, 1]
-        )
+        shipping_fee = amounts.shipping_fee(tb, at)
         tax_bp = tb.place_tax_bp[at.place]
         product_tax = sub_total * tax_bp // 10000
         shipping_tax = shipping_fee * tax_bp // 10000
         rdf = tb.place_rdf[at.place]
         total = sub_total + shipping_fee + product_tax + shipping_tax + rdf
-        values = [sub_total, seller.sum(axis=1), platform.sum(axis=1), total, original.sum(axis=1)]
-        if not tb.sales_tax:
-            return tb.money(np.concatenate(values)).tolist(), [repeat(tb.untaxed)]
-        values += [product_tax + shipping_tax, product_tax, shipping_tax, rdf]
-        amounts = tb.money(np.concatenate(values)).tolist()
-        tax_columns = [
-            amounts[5 * n : 6 * n],
-            repeat(b'","product_tax":"'),
-            amounts[6 * n : 7 * n],
-            repeat(b'","shipping_fee_tax":"'),
-            amounts[7 * n : 8 * n],
-            repeat(tb.small_order_fee),
-            amounts[8 * n :],
-            repeat(tb.payment_tail),
+        payment_discount = amounts.payment_discount(tb, total, p.draws[6], p.extra[1])
+        values = [
+            sub_total,
+            seller.sum(axis=1),
+            platform.sum(axis=1),
+            total,
+            original.sum(axis=1),
+            payment_discount,
         ]
-        return amounts, tax_columns
-
-    def _line_amounts(self, p: PageArrays) -> tuple[np.ndarray, ...]:
-        """(sale, original, seller discount, platform discount) per unit slot (0 if absent)."""
-        tb = self.tables
-        at = p.at
-        unit = tb.unit
-        original = np.where(at.present, tb.sku_price[at.picks], 0)
-        kind = at.promo_kind[:, None]
-        seller = np.where(kind == SELLER_PROMOTION, (original * 10 // 100) // unit * unit, 0)
-        platform = np.where(kind == PLATFORM_PROMOTION, (original * 5 // 100) // unit * unit, 0)
-        return original - seller - platform, original, seller, platform
+        if tb.sales_tax:
+            values += [product_tax + shipping_tax, product_tax, shipping_tax, rdf]
+        texts = tb.money(np.concatenate(values)).tolist()
+        tail = [repeat(tb.payment_discount_head), texts[5 * n : 6 * n], repeat(tb.payment_tail)]
+        if not tb.sales_tax:
+            return texts, [repeat(tb.untaxed), *tail]
+        tax_columns = [
+            texts[6 * n : 7 * n],
+            repeat(b'","product_tax":"'),
+            texts[7 * n : 8 * n],
+            repeat(b'","shipping_fee_tax":"'),
+            texts[8 * n : 9 * n],
+            repeat(tb.small_order_fee),
+            texts[9 * n :],
+            *tail,
+        ]
+        return texts, tax_columns
 
     def _line_items(
         self,
@@ -364,16 +388,15 @@ class OrderRenderer:
             + tb.item_fragment_len[fragments]
             + np.fromiter(map(len, tails), np.int64, n)[owner]
         )
+        if tb.shipping_vat_bp:
+            # Without VAT the (zero) amount is part of the items' constant ends.
+            vat_texts = tb.money(amounts.shipping_vat(tb, at)[at.present]).tolist()
+            columns += [repeat(tb.shipping_vat_head), vat_texts]
+            item_len += len(tb.shipping_vat_head) + np.fromiter(
+                map(len, vat_texts), np.int64, len(vat_texts)
+            )
         if tb.sales_tax:
-            tax_bp = tb.place_tax_bp[at.place]
-            product_tax = sale.sum(axis=1) * tax_bp // 10000
-            # Each item's share of the product tax; the last item takes the rounding.
-            item_tax = sale * tax_bp[:, None] // 10000
-            rows = np.arange(n)
-            last_slot = at.units - 1
-            item_tax[rows, last_slot] = 0
-            item_tax[rows, last_slot] = product_tax - item_tax.sum(axis=1)
-            item_tax = np.where((product_tax != 0)[:, None], item_tax, 0)
+            item_tax = amounts.item_taxes(tb, at, sale)
             tax_texts = tb.money(item_tax[at.present]).tolist()
             tax_end = at.place[owner] * 2 + last
             columns += [repeat(tb.item_tax_head), tax_texts, tb.item_tax_end[tax_end].tolist()]

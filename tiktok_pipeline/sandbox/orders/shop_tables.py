@@ -14,30 +14,43 @@ and catalog texts encoded once with ``json.dumps``.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from tiktok_pipeline.sandbox.catalog import (
-    BUYER_CANCEL_REASONS,
     BUYER_MESSAGES,
     DELIVERY_OPTIONS,
     FIRST_NAMES,
     LAST_NAMES,
     PAYMENT_METHODS,
-    SELLER_CANCEL_REASONS,
     SELLER_NOTES,
     SHIPPING_PROVIDERS,
     STREETS,
-    UNPAID_CANCEL_REASONS,
     US_RETAIL_DELIVERY_FEE,
     US_TAX_BP,
     money,
 )
 from tiktok_pipeline.sandbox.orders.book import OrderBook, line_discounts, shipping_discounts
+from tiktok_pipeline.sandbox.orders.conventions import (
+    AVATAR_HEAD,
+    AVATAR_TAIL,
+    CARD_TYPES,
+    FAST_DISPATCH_REGIONS,
+    HANDLING_DAYS,
+    INVOICE_BY_STATUS,
+    SHIPPING_VAT_BP,
+)
 from tiktok_pipeline.sandbox.orders.lifecycle import DISPLAY_STATUS, PACKAGE_STATUS, STATUS_NAMES
+from tiktok_pipeline.sandbox.orders.member_texts import (
+    combined_listing_text,
+    cpf_names,
+    flags_text,
+    fulfilment_text,
+    json_texts,
+    local_script_names,
+    reason_texts,
+)
 from tiktok_pipeline.sandbox.orders.text_rows import (
     INT64_WIDTH,
     Lookup,
@@ -48,13 +61,6 @@ from tiktok_pipeline.sandbox.orders.text_rows import (
     table,
 )
 
-JSON_BOOL = ("false", "true")
-#: Who cancelled, by ``arrays.OrderLifecycles.by``.
-CANCELLED_BY = ("BUYER", "SYSTEM", "SELLER")
-#: Cancel reasons: unpaid orders, cancelled by the seller, by the buyer.
-REASON_SETS = (UNPAID_CANCEL_REASONS, SELLER_CANCEL_REASONS, BUYER_CANCEL_REASONS)
-#: Where each reason set starts in the cancel tables (then one entry per reason and canceller).
-REASON_SET_START = np.cumsum([0, *(len(reasons) for reasons in REASON_SETS)])[:-1]
 #: The lowest and highest timestamps of 10 digits.
 TEN_DIGITS = (1_000_000_000, 9_999_999_999)
 #: How many values each random draw of an order has, in the order they come off its hash:
@@ -72,11 +78,6 @@ DRAW_RADICES = (
 )
 #: And those of the second hash: the seller note, the phone number's two parts, the flat.
 MORE_DRAW_RADICES = (len(SELLER_NOTES), 790, 9000, 40)
-
-
-def json_texts(texts: Sequence[str]) -> tuple[str, ...]:
-    """Each text as a JSON string (with its quotes)."""
-    return tuple(json.dumps(text) for text in texts)
 
 
 @dataclass
@@ -114,7 +115,8 @@ def order_layout(book: OrderBook, free_times: bool) -> OrderLayout:
     time(lay, "p2b", "p2").text(',"collection_due_time":')
     time(lay, "p3b", "p3").text(',"delivery_due_time":')
     time(lay, "p8").text(',"delivery_sla_time":')
-    time(lay, "p8b", "p8").mark("progress_0").text(',"rts_time":')
+    time(lay, "p8b", "p8").text(',"recommended_shipping_time":')
+    time(lay, "p1b", "p1").mark("progress_0").text(',"rts_time":')
     time(lay, "rts").mark("progress_1").text(',"collection_time":')
     time(lay, "collect").mark("progress_2").text(',"delivery_time":')
     time(lay, "deliver").mark("progress_3").end("times")
@@ -122,10 +124,22 @@ def order_layout(book: OrderBook, free_times: bool) -> OrderLayout:
     time(lay, "cancel").text(',"cancel_reason":"').end("cancel")
     lay.text(',"request_cancel_time":')
     time(lay, "request").end("request")
+    lay.text(',"fast_dispatch_sla_time":')
+    time(lay, "p1").end("fast")
     lay.text(',"user_id":"' + book.buyer_codec.prefix).number("buyer", 10)
     lay.number("buyer_check", 2).text('","buyer_email":"')
     lay.number("email", 6, source="buyer")
     lay.number("email_check", 2, source="buyer_check").text('@scs.tiktokw.us",')
+    lay.text('"buyer_nickname":"user').number("nickname", 8, source="buyer")
+    lay.text('","buyer_avatar":"' + AVATAR_HEAD).number("avatar", 10, source="buyer")
+    lay.number("avatar_check", 2, source="buyer_check").text(AVATAR_TAIL + '",')
+    if book.region.code == "BR":
+        # The CPF is the buyer's; cpf_name (a lookup piece) follows the segment.
+        lay.text('"cpf":"').number("cpf", 9, source="buyer")
+        lay.number("cpf_check", 2, source="buyer_check").text('","need_upload_invoice":"')
+        lay.pick("invoice", TextTable([f'{s}",' for s in INVOICE_BY_STATUS]))
+    else:
+        lay.text('"cpf":"","cpf_name":"",')
     lay.end("user")
     lay.text('"packages":[').mark("package_at").text('{"id":"' + pkg_prefix)
     lay.number("pkg", 10).number("pkg_check", 2).text('"}').end("packages")
@@ -200,18 +214,34 @@ class ShopTables:
         items.number("line_check", 2).text('",').end("id")
         self.item_layout = items
         m = self.money_str
+        sellable = book.catalog.sellable
+        # The members every item of a SKU repeats whatever its promotion.
+        shared = [
+            f',"combined_listing_skus":[{combined_listing_text(book, j)}],'
+            f'"handling_duration_days":"{HANDLING_DAYS}","pfand_fee":"{m(0)}"'
+            + (',"is_unboxing_item":false' if book.region.code == "US" else "")
+            for j in range(len(sellable))
+        ]
         fragments = []
         for kind in range(3):  # no promotion, seller discount, platform discount
-            for sku in book.catalog.sellable:
+            for sku, rest in zip(sellable, shared, strict=True):
                 seller, platform = line_discounts(sku.price, kind, self.unit)
                 fragments.append(
                     f'{sku.fragment},"sale_price":"{m(sku.price - seller - platform)}",'
-                    f'"seller_discount":"{m(seller)}","platform_discount":"{m(platform)}"'
+                    f'"seller_discount":"{m(seller)}","platform_discount":"{m(platform)}"' + rest
                 )
         self.item_fragments = table(fragments)
+        #: The VAT included in the shipping fee, per line item's share of it.
+        self.shipping_vat_bp = SHIPPING_VAT_BP.get(book.region.code, 0)
+        self.fast_dispatch = book.region.code in FAST_DISPATCH_REGIONS
+        self.shipping_vat_head = b',"shipping_vat_amount":"'
+        self.shipping_vat_rate = f'","shipping_vat_rate":"{self.shipping_vat_bp / 10000:.4f}"'
         # An item's end, by "last item of its order" (which also ends the list and order).
-        self.item_close = table(["},", "}]}"])
-        self.item_tax_head = b',"item_tax":[{"tax_type":"SALES_TAX","tax_amount":"'
+        rate = self.shipping_vat_rate
+        if not self.shipping_vat_bp:
+            rate = f"{self.shipping_vat_head.decode()}{m(0)}{rate}"
+        self.item_close = table([f"{rate}}},", f"{rate}}}]}}"])
+        self.item_tax_head = f'{rate},"item_tax":[{{"tax_type":"SALES_TAX","tax_amount":"'.encode()
         self.item_tax_end = table(
             [
                 f'","tax_rate":"{bp / 10000:.4f}"}}]}}' + ("]}" if last else ",")
@@ -235,8 +265,10 @@ class ShopTables:
         ship = self.shipping_original
         discounts = self.ship_discounts.tolist()
         self.payment_head = f',"payment":{{"currency":"{reg.currency}","sub_total":"'.encode()
+        self.payment_discount_head = b'","payment_platform_discount":"'
         self.payment_tail = (
-            f'","buyer_service_fee":"{zero}","handling_fee":"{zero}",'
+            f'","payment_discount_service_fee":"{zero}","distance_fee":"{zero}",'
+            f'"buyer_service_fee":"{zero}","handling_fee":"{zero}",'
             f'"shipping_insurance_fee":"{zero}","item_insurance_fee":"{zero}",'
             f'"item_insurance_tax":"{zero}"}}'
         ).encode()
@@ -244,7 +276,7 @@ class ShopTables:
         self.untaxed = (
             f'{zero}","product_tax":"{zero}","shipping_fee_tax":"{zero}",'
             f'"small_order_fee":"{zero}","retail_delivery_fee":"{zero}'
-        ).encode() + self.payment_tail
+        ).encode()
         first_names, last_names = json_texts(FIRST_NAMES), json_texts(LAST_NAMES)
         post_town = reg.code == "GB"
         providers = [
@@ -270,10 +302,11 @@ class ShopTables:
                 ),
                 "flags": table(
                     [
-                        flags_text(pm, hold, asks)
+                        flags_text(pm, hold, asks, card)
                         for pm in PAYMENT_METHODS
                         for hold in (0, 1)
                         for asks in (0, 1)
+                        for card in CARD_TYPES
                     ]
                 ),
                 "cancel_rest": table(
@@ -298,7 +331,8 @@ class ShopTables:
                 "names": table(
                     [
                         f',"recipient_address":{{"name":"{f[1:-1]} {la[1:-1]}","first_name":{f},'
-                        f'"last_name":{la},"phone_number":"{reg.phone_prefix}'
+                        f'"last_name":{la},{local_script_names(reg.code, f[1:-1], la[1:-1])}'
+                        f'"phone_number":"{reg.phone_prefix}'
                         for f in first_names
                         for la in last_names
                     ]
@@ -318,60 +352,22 @@ class ShopTables:
                         f' {street}","address_line2":"","address_line3":"","address_line4":"",'
                         f'"postal_code":"{postal}","region_code":"{reg.code}","district_info":['
                         f'{{"address_level_name":"Country","address_name":"{reg.country}",'
-                        f'"address_level":"L0"}},{{"address_level_name":"State",'
-                        f'"address_name":"{province}","address_level":"L1"}},'
+                        f'"address_level":"L0","iso_code":"{reg.code}"}},'
+                        f'{{"address_level_name":"State","address_name":"{province}",'
+                        f'"address_level":"L1","iso_code":"{reg.code}-{state}"}},'
                         f'{{"address_level_name":"City","address_name":"{city}",'
-                        f'"address_level":"L2"}}],'
+                        f'"address_level":"L2","iso_code":""}}],'
                         f'"delivery_preferences":{{"drop_off_location":"Front Door"}}'
                         + (f',"post_town":"{city}"' if post_town else "")
                         + '},"line_items":['
                         for street in STREETS
-                        for city, province, _s, postal in reg.places
+                        for city, province, state, postal in reg.places
                     ]
                 ),
                 "tail_provider": table([*tail_providers, ""]),
                 "item_cancel": table(
                     [*reason_texts(',"cancel_reason":"{reason}","cancel_user":"{who}"'), ""]
                 ),
+                **cpf_names(reg.code, first_names, last_names),
             }
         )
-
-
-def reason_texts(template: str) -> list[str]:
-    """One text per (reason set, reason, who cancelled): index (start + reason) * 3 + who.
-
-    ``start``: the set's :data:`REASON_SET_START`.
-    """
-    return [
-        template.format(reason=reason, who=who)
-        for reasons in REASON_SETS
-        for reason in reasons
-        for who in CANCELLED_BY
-    ]
-
-
-def fulfilment_text(bm: str, sn: str, kind: int, oid: str, oname: str, wh: str) -> str:
-    """The members from buyer_message to warehouse_id.
-
-    ``bm``, ``sn``: JSON strings; ``kind``: 0 seller shipping, 1 TikTok shipping, 2 TikTok
-    shipping and fulfilment.
-    """
-    fulfillment = "FULFILLMENT_BY_TIKTOK" if kind == 2 else "FULFILLMENT_BY_SELLER"
-    shipping_type = "SELLER" if kind == 0 else "TIKTOK"
-    return (
-        f'"buyer_message":{bm},"seller_note":{sn},'
-        f'"fulfillment_type":"{fulfillment}","shipping_type":"{shipping_type}",'
-        f'"delivery_type":"HOME_DELIVERY","delivery_option_id":"{oid}",'
-        f'"delivery_option_name":"{oname}","warehouse_id":"{wh}",'
-    )
-
-
-def flags_text(pm: str, hold: int, asks: int) -> str:
-    """The members from payment_method_name to has_updated_recipient_address."""
-    return (
-        f'"payment_method_name":"{pm}","order_type":"NORMAL","commerce_platform":"TIKTOK_SHOP",'
-        f'"is_cod":{JSON_BOOL[pm == "Cash on delivery"]},"is_sample_order":false,'
-        f'"is_on_hold_order":{JSON_BOOL[hold]},"is_replacement_order":false,'
-        f'"is_exchange_order":false,"is_buyer_request_cancel":{JSON_BOOL[asks]},'
-        f'"has_updated_recipient_address":false,'
-    )

@@ -104,7 +104,11 @@
         const action = el("button", "Deauthorize", "secondary small");
         action.type = "button";
         action.addEventListener("click", () => deauthorize(seller));
-        authorization.append(badge("authorized", "ok"), action);
+        const addShop = el("button", "Add a shop", "secondary small");
+        addShop.type = "button";
+        addShop.addEventListener("click", (event) => act(event.currentTarget, () =>
+          call("POST", `/sandbox/sellers/${encodeURIComponent(seller.open_id)}/shops`, {})));
+        authorization.append(badge("authorized", "ok"), action, addShop);
       } else {
         authorization.append(badge("deauthorized", "bad"));
       }

@@ -1,0 +1,1 @@
+"""TikTok's documented response fields: the catalog, its generator and the coverage measure."""

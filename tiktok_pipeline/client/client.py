@@ -222,11 +222,12 @@ class TikTokShopClient:
             )
         self.credentials.get_shop(shop_id)  # fails early, listing the known shops
         stored = StoreCredentials(
-            self.credentials, shop_id, self._refresh_token_data, self.refresh_margin
+            self.credentials, shop_id, self.refresh_token_data, self.refresh_margin
         )
         return ShopAPI(self, stored, shop_id, limiter_key=shop_id)
 
-    def _refresh_token_data(self, refresh_token: str) -> Mapping[str, Any]:
+    def refresh_token_data(self, refresh_token: str) -> Mapping[str, Any]:
+        """TikTok's token ``data`` for ``refresh_token`` (the token store's refresh callback)."""
         return self.auth.refresh_access_token(refresh_token)["data"]
 
     def rate_limiter(self, shop_key: str) -> Limiter | None:

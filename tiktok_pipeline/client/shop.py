@@ -168,17 +168,14 @@ class ShopAPI:
         path = endpoint.render_path(params)
         body_bytes = encode_body(body)
         credentials = self._credentials.current()
-        token_errors = (AccessTokenExpired, AccessTokenInvalid)
-        refreshable = self._credentials.refreshable
-        try:
-            return self._send(
-                endpoint, path, query, body_bytes, credentials, token_errors if refreshable else ()
-            )
         # An invalid token (105001: revoked, or replaced elsewhere) gets the expired one's
         # treatment: one refresh; a dead refresh token then marks the seller needs_reauth.
-        except token_errors as error:
-            if not refreshable:
-                raise
+        recoverable: tuple[type[TikTokAPIError], ...] = (
+            (AccessTokenExpired, AccessTokenInvalid) if self._credentials.refreshable else ()
+        )
+        try:
+            return self._send(endpoint, path, query, body_bytes, credentials, recoverable)
+        except recoverable as error:
             try:
                 renewed = self._credentials.renew(credentials.access_token)
             except Exception:

@@ -12,7 +12,6 @@ authorization failing (a dead token, TikTok down) never stops the others.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -187,13 +186,12 @@ class AuthorizationTokens:
         self._client = client
         self.authorization_id = authorization_id
 
-    def _call_tiktok(self, refresh_token: str) -> Mapping[str, Any]:
-        return self._client.auth.refresh_access_token(refresh_token)["data"]
-
     def current(self) -> Credentials:
         """A valid access token (ReauthorizationRequired when the seller is not active)."""
         authorization = self._store.tokens.refresh(
-            self.authorization_id, refresh=self._call_tiktok, margin=self._client.refresh_margin
+            self.authorization_id,
+            refresh=self._client.refresh_token_data,
+            margin=self._client.refresh_margin,
         )
         return Credentials(authorization.access_token, None, authorization.access_token_expires_at)
 
@@ -201,7 +199,7 @@ class AuthorizationTokens:
         """A new access token after TikTok rejected ``expired_access_token``."""
         authorization = self._store.tokens.refresh(
             self.authorization_id,
-            refresh=self._call_tiktok,
+            refresh=self._client.refresh_token_data,
             stale_access_token=expired_access_token,
         )
         return Credentials(authorization.access_token, None, authorization.access_token_expires_at)

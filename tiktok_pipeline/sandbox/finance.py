@@ -143,10 +143,11 @@ class Statement:
 class FinanceBook:
     """Settlements, statements, payments and withdrawals of one shop."""
 
-    def __init__(self, ctx: ShopContext, orders: OrderBook) -> None:
+    def __init__(self, ctx: ShopContext, orders: OrderBook, returns: ReturnBook) -> None:
+        """``returns``: the shop's returns, whose refunds settle with their orders."""
         self.ctx = ctx
         self.orders = orders
-        self.returns = ReturnBook(ctx, orders)
+        self.returns = returns
         self.schedule: FeeSchedule = fees.fee_schedule(ctx.region.code)
         self.calculator = SettlementCalculator(
             orders, self.schedule, ctx.base(0xF1A0), self.refund_of
@@ -219,10 +220,14 @@ class FinanceBook:
         return self.statements([day])[0]
 
     def statements(self, days: list[int]) -> list[Statement]:
-        """Statements of several days, computing the missing ones in one sweep of the orders."""
+        """Statements of several days, computing each run of consecutive missing days in one
+        sweep of the orders (the days already cached are not computed again)."""
         missing = sorted(d for d in set(days) if d not in self._statements)
-        if missing:
-            self._compute(missing[0], missing[-1])
+        first = 0
+        for at, day in enumerate(missing):
+            if at + 1 == len(missing) or missing[at + 1] != day + 1:
+                self._compute(missing[first], day)
+                first = at + 1
         return [self._statements[d] for d in days]
 
     def _completed_between(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray]:

@@ -62,7 +62,7 @@ class ShopWorld:
         self.orders = OrderBook(ctx, self.catalog, orders_per_shop, days, return_every)
         self.returns = ReturnBook(ctx, self.orders)
         self.cancellations = CancellationBook(ctx, self.orders)
-        self.finance = FinanceBook(ctx, self.orders)
+        self.finance = FinanceBook(ctx, self.orders, self.returns)
         self.external = ExternalOrders()
 
     @functools.cached_property

@@ -92,7 +92,7 @@ class AuthorizationRecords:
                     f"token data has no {key}: pass the `data` object of TikTok's token/get "
                     "response"
                 )
-        listed_shop_values(shops)  # refuse a bad list before anything is written
+        listed = listed_shop_values(shops)  # refuse a bad list before anything is written
         now = utcnow()
         values = {
             "open_id": str(open_id),
@@ -118,7 +118,7 @@ class AuthorizationRecords:
                 index_elements=[auth_t.c.open_id], set_=values
             )
             authorization_id = conn.execute(statement.returning(auth_t.c.id)).scalar_one()
-            change = apply_shop_list(conn, authorization_id, str(open_id), shops, now)
+            change = apply_shop_list(conn, authorization_id, str(open_id), listed, now)
         log.info(
             "saved authorization %s (open_id %s) for shops %s",
             authorization_id,
@@ -126,8 +126,7 @@ class AuthorizationRecords:
             ", ".join(change.listed) or "(none)",
         )
         authorization = self.get_authorization(authorization_id)
-        listed = [str(shop["id"]) for shop in shops]
-        return authorization, [self.get_shop(shop_id) for shop_id in dict.fromkeys(listed)]
+        return authorization, [self.get_shop(shop_id) for shop_id in listed]
 
     def update_shop_list(
         self,

@@ -109,7 +109,7 @@ def apply_shop_list(
     conn: sa.Connection,
     authorization_id: int,
     open_id: str,
-    shops: Sequence[Mapping[str, Any]],
+    listed: dict[str, dict[str, Any]],
     now: datetime,
 ) -> ShopListChange:
     """Make ``tiktok_shops`` match an authorization's shop list, inside ``conn``'s transaction.
@@ -118,15 +118,11 @@ def apply_shop_list(
     at ``authorization_id``; this authorization's shops that are not listed are marked
     ``departed`` with :func:`departed_reason` (``deauthorized_at``: when they left), except
     shops already ``deauthorized`` (SELLER_DEAUTHORIZATION), which stay so. Rows that do not
-    change are not written.
+    change are not written. ``listed``: the shop list checked by :func:`listed_shop_values`.
     """
-    listed = listed_shop_values(shops)
     ids = sorted(listed)
-    query = sa.select(shop_t).where(shop_t.c.authorization_id == authorization_id)
-    if ids:
-        query = sa.select(shop_t).where(
-            sa.or_(shop_t.c.authorization_id == authorization_id, shop_t.c.id.in_(ids))
-        )
+    mine = shop_t.c.authorization_id == authorization_id
+    query = sa.select(shop_t).where(sa.or_(mine, shop_t.c.id.in_(ids)) if ids else mine)
     # Locked, in id order, so that a concurrent consent or refresh of the same shops waits
     # (Postgres) rather than deadlocks.
     known = {row.id: row for row in conn.execute(query.order_by(shop_t.c.id).with_for_update())}
@@ -225,7 +221,7 @@ def update_shop_list(
     """Apply an authorization's current shop list in one transaction (see
     ``TokenStore.update_shop_list``); nothing is written unless the authorization is active and,
     with ``consented_at``, was not authorized again since."""
-    listed_shop_values(shops)  # refuse a bad list before anything is locked
+    listed = listed_shop_values(shops)  # refuse a bad list before anything is locked
     if isinstance(authorization, str):
         which = auth_t.c.open_id == authorization
     else:
@@ -251,4 +247,4 @@ def update_shop_list(
         if skipped is not None:
             log.info("authorization %s: %s", row.id, skipped)
             return ShopListChange(row.id, row.open_id, skipped=skipped)
-        return apply_shop_list(conn, row.id, row.open_id, shops, utcnow())
+        return apply_shop_list(conn, row.id, row.open_id, listed, utcnow())

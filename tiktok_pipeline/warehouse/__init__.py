@@ -29,7 +29,6 @@ from tiktok_pipeline.warehouse.objects import (
 )
 from tiktok_pipeline.warehouse.result import LoadResult, TableCounts
 from tiktok_pipeline.warehouse.schema import metadata
-from tiktok_pipeline.warehouse.snapshots import replace_shop_rows
 from tiktok_pipeline.warehouse.warehouse import (
     Warehouse,
     WarehouseTransaction,
@@ -55,7 +54,6 @@ __all__ = [
     "Warehouse",
     "WarehouseTransaction",
     "metadata",
-    "replace_shop_rows",
     "upgrade_warehouse",
     "warehouse_engine",
 ]

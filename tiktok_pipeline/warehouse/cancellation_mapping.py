@@ -21,7 +21,7 @@ from tiktok_pipeline.warehouse.mapping import (
     read_times,
     required_id,
 )
-from tiktok_pipeline.warehouse.return_mapping import RETURN_REFUND, RETURN_TIMES
+from tiktok_pipeline.warehouse.return_mapping import RETURN_LINE_TEXT, RETURN_REFUND, RETURN_TIMES
 
 CANCELLATION_TEXT = (
     "order_id",
@@ -31,7 +31,6 @@ CANCELLATION_TEXT = (
     "cancel_reason",
     "cancel_reason_text",
 )
-LINE_TEXT = ("order_line_item_id", "sku_id", "sku_name", "product_name", "seller_sku")
 #: A cancelled line's refund holds the order-level refund's parts, each its share of them.
 LINE_REFUND = RETURN_REFUND
 
@@ -62,7 +61,7 @@ def cancellation_rows(data: dict[str, Any], ctx: Context, serialized: Serialized
             "cancel_id": cancel_id,
             "order_id": order_id,
         }
-        read_texts(child, line, LINE_TEXT, path)
+        read_texts(child, line, RETURN_LINE_TEXT, path)
         line_refund = read_object(line.get("refund_amount"), f"{path}refund_amount.")
         read_texts(child, line_refund, ("currency",), f"{path}refund_amount.")
         read_amounts(child, line_refund, LINE_REFUND, f"{path}refund_amount.")

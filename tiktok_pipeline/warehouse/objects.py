@@ -59,12 +59,6 @@ class ObjectTables:
         return self.column or self.key
 
     @property
-    def has_update_time(self) -> bool:
-        """True when stored rows are only replaced by the same or a newer ``update_time``;
-        otherwise (finance objects) any changed content replaces them."""
-        return "update_time" in self.table.c
-
-    @property
     def table_names(self) -> tuple[str, ...]:
         """The names of the tables a load writes, parent first."""
         return (self.table.name, *(child.table.name for child in self.children))
@@ -138,7 +132,7 @@ WITHDRAWAL_TABLES = ObjectTables(
     rows=finance_mapping.withdrawal_rows,
     children=(),
 )
-#: A snapshot: load it with :func:`~tiktok_pipeline.warehouse.snapshots.replace_shop_rows`.
+#: A snapshot: load it with ``WarehouseTransaction.replace_snapshot``.
 UNSETTLED_TABLES = ObjectTables(
     name="unsettled_transactions",
     label="unsettled transaction",

@@ -17,19 +17,11 @@ from tiktok_pipeline.warehouse.finance_quality import (  # noqa: F401 (re-export
     payment_mismatches,
     statement_mismatches,
 )
+from tiktok_pipeline.warehouse.objects import OBJECT_TABLES
 from tiktok_pipeline.warehouse.schema import metadata, sync_ledger
 
 #: parent table -> its id column; child table -> (parent table, child's link column).
-PARENT_IDS = {
-    "tiktok_orders": "id",
-    "tiktok_products": "id",
-    "tiktok_returns": "return_id",
-    "tiktok_cancellations": "id",
-    "tiktok_statements": "id",
-    "tiktok_statement_transactions": "id",
-    "tiktok_payments": "id",
-    "tiktok_withdrawals": "id",
-}
+PARENT_IDS = {tables.table.name: tables.key_column for tables in OBJECT_TABLES.values()}
 CHILD_LINKS = {
     "tiktok_order_line_items": ("tiktok_orders", "order_id"),
     "tiktok_product_skus": ("tiktok_products", "product_id"),

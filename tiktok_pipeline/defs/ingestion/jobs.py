@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 import dagster as dg
 
 from tiktok_pipeline.defs.ingestion.assets import GROUP, column_schema
-from tiktok_pipeline.defs.ingestion.entities import ENTITIES
+from tiktok_pipeline.defs.ingestion.entities import ENTITIES, FINANCE_GROUP
 
 sync_job = dg.define_asset_job(
     "tiktok_sync_job",
@@ -41,7 +41,7 @@ order_settlements = dg.AssetSpec(
         "with the statement and the payment that paid it out. Join it to tiktok_orders on "
         "(shop_id, order_id) to reconcile an order to its payout."
     ),
-    group_name="tiktok_finance",
+    group_name=FINANCE_GROUP,
     kinds={"sql", "view"},
     metadata={"dagster/column_schema": column_schema("tiktok_order_settlements")},
 )

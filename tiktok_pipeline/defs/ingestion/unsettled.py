@@ -7,40 +7,30 @@ from decimal import Decimal
 import dagster as dg
 
 from tiktok_pipeline.config import DEFAULT_UNSETTLED_CRON
-from tiktok_pipeline.db import utcnow
 from tiktok_pipeline.defs.ingestion.assets import POOL, column_schema
+from tiktok_pipeline.defs.ingestion.entities import FINANCE_GROUP
 from tiktok_pipeline.defs.ingestion.finance_fetch import fetch_unsettled_transactions
 from tiktok_pipeline.defs.resources import StoreResource, TikTokResource, WarehouseResource
-from tiktok_pipeline.warehouse import (
-    UNSETTLED_TABLES,
-    LoadResult,
-    Warehouse,
-    replace_shop_rows,
-)
+from tiktok_pipeline.defs.runs import run_in_flight
+from tiktok_pipeline.warehouse import UNSETTLED_TABLES, LoadResult, Warehouse
+from tiktok_pipeline.warehouse.convert import money
 
 ASSET = "tiktok_unsettled_transactions"
-FINANCE_GROUP = "tiktok_finance"
 
 
 def replace_shop(warehouse: Warehouse, shop_id: str, transactions: list[dict]) -> LoadResult:
     """Make ``transactions`` the shop's rows, in one database transaction: a reader sees the
     previous list or the new one, never a mix."""
     with warehouse.begin() as tx:
-        return replace_shop_rows(
-            tx.connection,
-            UNSETTLED_TABLES,
-            shop_id,
-            transactions,
-            source="poll",
-            synced_at=utcnow(),
-        )
+        return tx.replace_snapshot(UNSETTLED_TABLES, shop_id, transactions)
 
 
 def settlement_by_currency(transactions: list[dict]) -> dict[str, Decimal]:
-    """The estimated settlement of ``transactions`` per currency, exact."""
+    """The estimated settlement of ``transactions`` per currency, exact (a transaction without
+    an estimate counts for nothing)."""
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for item in transactions:
-        totals[str(item.get("currency") or "")] += Decimal(str(item["est_settlement_amount"]))
+        totals[str(item.get("currency") or "")] += money(item.get("est_settlement_amount")) or 0
     return dict(sorted(totals.items()))
 
 
@@ -75,13 +65,13 @@ def unsettled_transactions(
         try:
             transactions = list(fetch_unsettled_transactions(tiktok.shop(shop_id)))
             counts = replace_shop(the_warehouse, shop_id, transactions).counts(ASSET)
+            by_currency = settlement_by_currency(transactions)
         except Exception as error:  # one shop's failure must not keep the others stale
             failures[shop_id] = error
             context.log.warning(
                 "unsettled transactions of shop %s: %s: %s", shop_id, type(error).__name__, error
             )
             continue
-        by_currency = settlement_by_currency(transactions)
         for currency, amount in by_currency.items():
             totals[currency] += amount
         per_shop.append(
@@ -125,8 +115,10 @@ unsettled_job = dg.define_asset_job(
 
 
 def build_unsettled_schedule(cron: str = DEFAULT_UNSETTLED_CRON) -> dg.ScheduleDefinition:
-    """The schedule of the unsettled-transactions snapshot (hourly by default)."""
-    return dg.ScheduleDefinition(
+    """The schedule of the unsettled-transactions snapshot (hourly by default); a tick is
+    skipped while the previous snapshot still runs."""
+
+    @dg.schedule(
         name="tiktok_unsettled_schedule",
         job=unsettled_job,
         cron_schedule=cron,
@@ -134,3 +126,9 @@ def build_unsettled_schedule(cron: str = DEFAULT_UNSETTLED_CRON) -> dg.ScheduleD
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description="Snapshot every active shop's unsettled transactions.",
     )
+    def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        if run_in_flight(context.instance, unsettled_job.name):
+            return dg.SkipReason("an unsettled-transactions snapshot is still queued or running")
+        return dg.RunRequest()
+
+    return schedule
